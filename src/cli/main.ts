@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { parseConfig } from '../config.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { openDatabase } from '../db/database.js';
+import { reportStartupError, serve } from '../main.js';
+
+/**
+ * `vigie`: one entry for the server and the operator's commands. Commands reuse the services
+ * through openRuntime(); none goes through HTTP.
+ */
+export function buildCli(): Command {
+  const program = new Command('vigie').description(
+    'Vigie: govern accounts, decide access, detect abuse, prove it',
+  );
+  program.command('serve').description('serve the HTTP API (default command)').action(serve);
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action(async () => {
+      const config = parseConfig();
+      const database = openDatabase(config.databaseUrl);
+      try {
+        const applied = await migrateToLatest(database.db);
+        process.stdout.write(
+          applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',
+        );
+      } finally {
+        await database.close();
+      }
+    });
+  return program;
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  await buildCli().parseAsync(argv);
+}
+
+runCli(process.argv).catch(reportStartupError);

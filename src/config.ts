@@ -1,0 +1,103 @@
+import path from 'node:path';
+
+/** Everything Vigie reads from its environment, parsed once at start-up. */
+export interface Config {
+  readonly databaseUrl: string;
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly delegation: {
+    /** Minimum age, in days, of an approver's own account. */
+    readonly approverMinAgeDays: number;
+    /** Accounts one delegated administrator may create per rolling 24 hours. */
+    readonly maxCreationsPerDay: number;
+    /** Accounts one delegated administrator may have pending approval at once. */
+    readonly maxPending: number;
+  };
+  readonly journal: {
+    /** Origin line of the signed checkpoints (C2SP tlog-checkpoint). */
+    readonly origin: string;
+    /** Path of the Ed25519 signing key; created on first start when absent. */
+    readonly signingKeyPath: string;
+    /** Group-commit window of the journal integrator, in milliseconds. */
+    readonly integrateIntervalMs: number;
+  };
+  readonly policyDir: string;
+  readonly rulesDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw.slice(0, 40)}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `expected a number between ${min} and ${max}`);
+  return value;
+}
+
+function databaseUrl(env: Env, dataDir: string): string {
+  const raw = env.VIGIE_DATABASE_URL;
+  if (raw === undefined || raw === '') return `sqlite:${path.join(dataDir, 'vigie.db')}`;
+  if (raw.startsWith('sqlite:')) {
+    if (raw.length === 'sqlite:'.length)
+      throw new ConfigError('VIGIE_DATABASE_URL', 'sqlite: needs a file path');
+    return raw;
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('VIGIE_DATABASE_URL', 'is not a valid postgres:// URL');
+    }
+    return raw;
+  }
+  throw new ConfigError('VIGIE_DATABASE_URL', 'expected sqlite:<path> or postgres://…');
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Parses the environment into a frozen Config; throws ConfigError naming the faulty variable. */
+export function parseConfig(env: Env = process.env): Config {
+  const dataDir = env.VIGIE_DATA_DIR && env.VIGIE_DATA_DIR !== '' ? env.VIGIE_DATA_DIR : './data';
+  const logLevel = env.VIGIE_LOG_LEVEL ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('VIGIE_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const origin = env.VIGIE_JOURNAL_ORIGIN ?? 'vigie.local/journal';
+  if (!/^[\x21-\x7e]{1,200}$/.test(origin)) {
+    throw new ConfigError('VIGIE_JOURNAL_ORIGIN', 'expected printable ASCII without spaces');
+  }
+  const config: Config = {
+    databaseUrl: databaseUrl(env, dataDir),
+    port: integer(env, 'VIGIE_PORT', 8080, 0, 65535),
+    host: env.VIGIE_HOST && env.VIGIE_HOST !== '' ? env.VIGIE_HOST : '127.0.0.1',
+    dataDir,
+    logLevel: logLevel as Config['logLevel'],
+    delegation: Object.freeze({
+      approverMinAgeDays: integer(env, 'VIGIE_APPROVER_MIN_AGE_DAYS', 7, 0, 3650),
+      maxCreationsPerDay: integer(env, 'VIGIE_DELEGATION_MAX_CREATIONS_PER_DAY', 5, 0, 100_000),
+      maxPending: integer(env, 'VIGIE_DELEGATION_MAX_PENDING', 3, 0, 100_000),
+    }),
+    journal: Object.freeze({
+      origin,
+      signingKeyPath: env.VIGIE_JOURNAL_KEY_PATH ?? path.join(dataDir, 'journal-ed25519.key'),
+      integrateIntervalMs: integer(env, 'VIGIE_JOURNAL_INTERVAL_MS', 200, 1, 1000),
+    }),
+    policyDir: env.VIGIE_POLICY_DIR ?? 'policies',
+    rulesDir: env.VIGIE_RULES_DIR ?? 'rules',
+  };
+  return Object.freeze(config);
+}

@@ -1,0 +1,80 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config.js';
+import type { DatabaseHandle, Db, Dialect } from './db/database.js';
+import type { Clock } from './shared/clock.js';
+import { EventBus } from './shared/event-bus.js';
+import type { IdGenerator } from './shared/ids.js';
+import { createPrincipalResolver, type PrincipalResolver } from './modules/identity/principal.service.js';
+
+/** What every module may be handed; each takes only the parts it needs. */
+export interface CoreDeps {
+  readonly config: Config;
+  readonly db: Db;
+  readonly dialect: Dialect;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly bus: EventBus;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+/** A capability as the container sees it: routes to mount, and a life cycle. */
+export interface VigieModule {
+  readonly name: string;
+  readonly routes?: FastifyPluginAsync;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface Container {
+  readonly core: CoreDeps;
+  readonly resolver: PrincipalResolver;
+  readonly modules: readonly VigieModule[];
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The composition root: builds each module in order and nothing else. */
+export function createContainer(input: {
+  config: Config;
+  database: DatabaseHandle;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+}): Container {
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics, prefix: 'vigie_' });
+  const bus = new EventBus((error) => input.logger.error({ err: error }, 'event listener failed'));
+  const core: CoreDeps = {
+    config: input.config,
+    db: input.database.db,
+    dialect: input.database.dialect,
+    clock: input.clock,
+    ids: input.ids,
+    bus,
+    logger: input.logger,
+    metrics,
+  };
+  const resolver = createPrincipalResolver({ db: core.db, clock: core.clock });
+  // Any identity change may change what a cached principal may do.
+  bus.subscribe((events) => {
+    if (events.some((e) => /^(account|role|token|application|organisation)\./.test(e.kind)))
+      resolver.invalidate();
+  });
+
+  const modules: VigieModule[] = [];
+
+  return {
+    core,
+    resolver,
+    modules,
+    async start() {
+      for (const m of modules) await m.start?.();
+    },
+    async stop() {
+      for (const m of [...modules].reverse()) await m.stop?.();
+    },
+  };
+}

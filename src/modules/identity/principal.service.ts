@@ -1,0 +1,122 @@
+import type { Db } from '../../db/database.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Grant, Principal } from '../../shared/principal.js';
+import { findTokenByHash, touchToken } from './token.repository.js';
+import { hashTokenSecret, looksLikeToken, sameDigest } from './token-secret.js';
+
+export interface PrincipalResolver {
+  /** The principal a bearer secret stands for, or undefined for any unusable credential. */
+  resolve(secret: string): Promise<Principal | undefined>;
+  /** Forgets cached principals; called whenever identity state changes. */
+  invalidate(): void;
+}
+
+const CACHE_TTL_MS = 30_000;
+const CACHE_MAX = 10_000;
+const TOUCH_EVERY_MS = 60_000;
+
+/** Loads the live grants of an active account of an active organisation; none otherwise. */
+export async function loadAccountGrants(
+  db: Db,
+  accountId: string,
+  now: string,
+): Promise<{ organisationId: string; grants: Grant[] } | undefined> {
+  const account = await db
+    .selectFrom('accounts')
+    .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
+    .select(['accounts.organisation_id', 'accounts.status', 'organisations.status as org_status'])
+    .where('accounts.id', '=', accountId)
+    .executeTakeFirst();
+  if (!account || account.status !== 'active' || account.org_status !== 'active') return undefined;
+  const rows = await db
+    .selectFrom('role_assignments as ra')
+    .innerJoin('roles as r', 'r.id', 'ra.role_id')
+    .innerJoin('organisations as o', 'o.id', 'ra.organisation_id')
+    .select(['ra.role_id', 'ra.organisation_id', 'o.path', 'r.permissions', 'r.privileged'])
+    .where('ra.account_id', '=', accountId)
+    .where('ra.status', '=', 'active')
+    .where((eb) => eb.or([eb('ra.expires_at', 'is', null), eb('ra.expires_at', '>', now)]))
+    .execute();
+  return {
+    organisationId: account.organisation_id,
+    grants: rows.map((r) => ({
+      roleId: r.role_id,
+      organisationId: r.organisation_id,
+      organisationPath: r.path,
+      permissions: new Set(JSON.parse(r.permissions) as string[]),
+      privileged: r.privileged === 1,
+    })),
+  };
+}
+
+export function createPrincipalResolver(deps: { db: Db; clock: Clock }): PrincipalResolver {
+  const cache = new Map<string, { principal: Principal; until: number }>();
+  const lastTouch = new Map<string, number>();
+
+  async function load(digest: string): Promise<Principal | undefined> {
+    const token = await findTokenByHash(deps.db, digest);
+    if (!token || !sameDigest(token.token_hash, digest) || token.revoked_at !== null) return undefined;
+    const now = deps.clock.now().toISOString();
+    if (token.expires_at !== null && token.expires_at <= now) return undefined;
+    if (token.principal_type === 'account') {
+      const loaded = await loadAccountGrants(deps.db, token.principal_id, now);
+      if (!loaded) return undefined;
+      return {
+        kind: 'account',
+        accountId: token.principal_id,
+        organisationId: loaded.organisationId,
+        tokenId: token.id,
+        grants: loaded.grants,
+        authLevel: 'api_token',
+      };
+    }
+    if (token.principal_type === 'application') {
+      const app = await deps.db
+        .selectFrom('applications')
+        .innerJoin('organisations', 'organisations.id', 'applications.organisation_id')
+        .select([
+          'applications.organisation_id',
+          'applications.status',
+          'applications.scopes',
+          'organisations.status as org_status',
+        ])
+        .where('applications.id', '=', token.principal_id)
+        .executeTakeFirst();
+      if (!app || app.status !== 'active' || app.org_status !== 'active') return undefined;
+      return {
+        kind: 'application',
+        applicationId: token.principal_id,
+        organisationId: app.organisation_id,
+        tokenId: token.id,
+        scopes: new Set(JSON.parse(app.scopes) as string[]),
+      };
+    }
+    return undefined;
+  }
+
+  return {
+    async resolve(secret) {
+      if (!looksLikeToken(secret)) return undefined;
+      // Keyed by digest so that no secret outlives the request that carried it.
+      const digest = hashTokenSecret(secret);
+      const nowMs = deps.clock.now().getTime();
+      const hit = cache.get(digest);
+      if (hit && hit.until > nowMs) return hit.principal;
+      const principal = await load(digest);
+      if (!principal) {
+        cache.delete(digest);
+        return undefined;
+      }
+      if (cache.size >= CACHE_MAX) cache.clear();
+      cache.set(digest, { principal, until: nowMs + CACHE_TTL_MS });
+      if ((lastTouch.get(principal.tokenId) ?? 0) + TOUCH_EVERY_MS < nowMs) {
+        lastTouch.set(principal.tokenId, nowMs);
+        await touchToken(deps.db, principal.tokenId, new Date(nowMs).toISOString());
+      }
+      return principal;
+    },
+    invalidate() {
+      cache.clear();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Who is calling, as resolved from a credential. Grants carry the materialised path of their scope
+ * organisation so that "does this grant cover organisation X" is a string prefix test.
+ */
+export interface Grant {
+  readonly roleId: string;
+  readonly organisationId: string;
+  readonly organisationPath: string;
+  readonly permissions: ReadonlySet<string>;
+  readonly privileged: boolean;
+}
+
+export interface AccountPrincipal {
+  readonly kind: 'account';
+  readonly accountId: string;
+  readonly organisationId: string;
+  readonly tokenId: string;
+  readonly grants: readonly Grant[];
+  readonly authLevel: string;
+}
+
+export interface ApplicationPrincipal {
+  readonly kind: 'application';
+  readonly applicationId: string;
+  readonly organisationId: string;
+  readonly tokenId: string;
+  readonly scopes: ReadonlySet<string>;
+}
+
+export type Principal = AccountPrincipal | ApplicationPrincipal;
+
+/** True when some grant of the principal gives `permission` over the organisation at `targetPath`. */
+export function canOn(principal: Principal, permission: string, targetPath: string): boolean {
+  if (principal.kind !== 'account') return false;
+  return principal.grants.some(
+    (g) => g.permissions.has(permission) && targetPath.startsWith(g.organisationPath),
+  );
+}
+
+/** True when the principal holds `permission` anywhere (for listing, which is then filtered by scope). */
+export function canAnywhere(principal: Principal, permission: string): boolean {
+  if (principal.kind !== 'account') return false;
+  return principal.grants.some((g) => g.permissions.has(permission));
+}
+
+/** The scope paths under which the principal holds `permission`. */
+export function scopesFor(principal: Principal, permission: string): string[] {
+  if (principal.kind !== 'account') return [];
+  return principal.grants.filter((g) => g.permissions.has(permission)).map((g) => g.organisationPath);
+}
+
+export function actorOf(principal: Principal): { type: 'account' | 'application'; id: string } {
+  return principal.kind === 'account'
+    ? { type: 'account', id: principal.accountId }
+    : { type: 'application', id: principal.applicationId };
+}

@@ -65,6 +65,8 @@ export function createContainer(input: {
   });
 
   const modules: VigieModule[] = [];
+  // Modules, in dependency order. Each line builds one capability from core and the modules before it.
+  // (identity) (caseload, applications) (journal) (access) (detection, ingest)
 
   return {
     core,

@@ -29,6 +29,7 @@ export function buildCli(): Command {
         await database.close();
       }
     });
+  // Each capability adds its commands below, one line each.
   return program;
 }
 

@@ -54,3 +54,16 @@ export function actorOf(principal: Principal): { type: 'account' | 'application'
     ? { type: 'account', id: principal.accountId }
     : { type: 'application', id: principal.applicationId };
 }
+
+/** Vigie acting on its own behalf (a detection response, a scheduled job, the CLI bootstrap). */
+export interface SystemActor {
+  readonly kind: 'system';
+  /** What acted, e.g. 'detection:rule-id', 'cli', 'scheduler'. */
+  readonly id: string;
+}
+
+export type Actor = Principal | SystemActor;
+
+export function eventActorOf(actor: Actor): { type: 'account' | 'application' | 'system'; id: string } {
+  return actor.kind === 'system' ? { type: 'system', id: actor.id } : actorOf(actor);
+}

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Container } from './container.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installErrorHandler } from './http/errors.js';
+import { installJsonBodyParser } from './http/json-body.js';
 import { ErrorResponse } from './http/schemas.js';
 
 export interface AppOptions {
@@ -34,6 +35,7 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
 
   app.addSchema(ErrorResponse);
   installErrorHandler(app);
+  installJsonBodyParser(app);
   installAuthentication(app, container.resolver);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));

@@ -13,7 +13,7 @@ export function buildCli(): Command {
   const program = new Command('vigie').description(
     'Vigie: govern accounts, decide access, detect abuse, prove it',
   );
-  program.command('serve').description('serve the HTTP API (default command)').action(serve);
+  program.command('serve', { isDefault: true }).description('serve the HTTP API (default command)').action(serve);
   program
     .command('migrate')
     .description('apply pending database migrations')

@@ -21,7 +21,7 @@ export interface CommandDeps {
 export interface CommandContext {
   readonly trx: Transaction<Database>;
   /** Records an event that commits with this transaction or not at all. */
-  emit(draft: EventDraft): VigieEvent;
+  readonly emit: (draft: EventDraft) => VigieEvent;
   readonly now: Date;
 }
 

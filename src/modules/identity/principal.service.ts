@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Grant, Principal } from '../../shared/principal.js';
+import { touchLastSeen } from './account.repository.js';
 import { findTokenByHash, touchToken } from './token.repository.js';
 import { hashTokenSecret, looksLikeToken, sameDigest } from './token-secret.js';
 
@@ -111,7 +112,9 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
       cache.set(digest, { principal, until: nowMs + CACHE_TTL_MS });
       if ((lastTouch.get(principal.tokenId) ?? 0) + TOUCH_EVERY_MS < nowMs) {
         lastTouch.set(principal.tokenId, nowMs);
-        await touchToken(deps.db, principal.tokenId, new Date(nowMs).toISOString());
+        const at = new Date(nowMs).toISOString();
+        await touchToken(deps.db, principal.tokenId, at);
+        if (principal.kind === 'account') await touchLastSeen(deps.db, principal.accountId, at);
       }
       return principal;
     },

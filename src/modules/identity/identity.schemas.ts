@@ -1,0 +1,211 @@
+import { Type, type TSchema } from '@sinclair/typebox';
+import { ErrorResponses, Id, Page, PageQuery, Reason, Timestamp } from '../../http/schemas.js';
+import { ACCOUNT_KINDS, ACCOUNT_STATUSES, CREATION_CHANNELS } from './account.model.js';
+import { EMAIL_MAX_LENGTH } from './email.js';
+import { ORGANISATION_KINDS } from './organisation.service.js';
+
+/** Bounded TypeBox schemas of identity's API; responses list only public fields. */
+const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((v) => Type.Literal(v)));
+const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
+const Closed = { additionalProperties: false } as const;
+
+export const IdParams = Type.Object({ id: Id }, Closed);
+export const ReasonBody = Type.Object({ reason: Reason }, Closed);
+export const Errors = { ...ErrorResponses, 429: Type.Ref('ErrorResponse') };
+
+export const OrganisationKind = literals(ORGANISATION_KINDS);
+export const OrganisationStatus = literals(['active', 'suspended', 'offboarded'] as const);
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Siret = Type.String({ minLength: 14, maxLength: 20, description: '14 digits; spaces allowed' });
+const DateOnly = Type.String({ format: 'date', maxLength: 10 });
+
+export const Organisation = Type.Object({
+  id: Id,
+  parentId: Nullable(Id),
+  depth: Type.Integer(),
+  name: Type.String(),
+  kind: Type.String(),
+  siret: Nullable(Type.String()),
+  status: Type.String(),
+  contractEndDate: Nullable(Type.String()),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+
+export const CreateOrganisationBody = Type.Object(
+  {
+    parentId: Id,
+    name: Name,
+    kind: OrganisationKind,
+    siret: Type.Optional(Siret),
+    contractEndDate: Type.Optional(DateOnly),
+  },
+  Closed,
+);
+
+export const UpdateOrganisationBody = Type.Object(
+  {
+    name: Type.Optional(Name),
+    kind: Type.Optional(OrganisationKind),
+    siret: Type.Optional(Nullable(Siret)),
+    contractEndDate: Type.Optional(Nullable(DateOnly)),
+    parentId: Type.Optional(Id),
+  },
+  { ...Closed, minProperties: 1 },
+);
+
+export const OrganisationQuery = Type.Composite(
+  [
+    PageQuery,
+    Type.Object({
+      parentId: Type.Optional(Id),
+      kind: Type.Optional(OrganisationKind),
+      status: Type.Optional(OrganisationStatus),
+    }),
+  ],
+  Closed,
+);
+
+export const AccountKind = literals(ACCOUNT_KINDS);
+export const AccountStatus = literals(ACCOUNT_STATUSES);
+
+export const Account = Type.Object({
+  id: Id,
+  organisationId: Id,
+  kind: Type.String(),
+  email: Type.String(),
+  displayName: Nullable(Type.String()),
+  status: Type.String(),
+  statusReason: Nullable(Type.String()),
+  statusChangedAt: Type.String(),
+  createdBy: Nullable(Type.String()),
+  approvedBy: Nullable(Type.String()),
+  approvedAt: Nullable(Type.String()),
+  creationChannel: literals(CREATION_CHANNELS),
+  mfaStrength: Nullable(Type.String()),
+  lastSeenAt: Nullable(Type.String()),
+  createdAt: Type.String(),
+});
+
+export const CreateAccountBody = Type.Object(
+  {
+    organisationId: Id,
+    email: Type.String({ minLength: 3, maxLength: EMAIL_MAX_LENGTH + 8 }),
+    kind: Type.Optional(AccountKind),
+    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  Closed,
+);
+
+export const AccountQuery = Type.Composite(
+  [
+    PageQuery,
+    Type.Object({
+      organisationId: Type.Optional(Id),
+      status: Type.Optional(AccountStatus),
+      kind: Type.Optional(AccountKind),
+      createdBy: Type.Optional(Id),
+    }),
+  ],
+  Closed,
+);
+
+export const SuspendBody = Type.Object(
+  { reason: Reason, lineage: Type.Optional(Type.Boolean({ default: false })) },
+  Closed,
+);
+
+export const SuspendResult = Type.Object({ account: Account, suspended: Type.Array(Id) });
+
+export const LineageNode = Type.Object({
+  accountId: Id,
+  parentId: Id,
+  relation: literals(['created', 'approved'] as const),
+  depth: Type.Integer(),
+  status: Type.String(),
+  organisationId: Id,
+  createdAt: Type.String(),
+});
+export const LineagePage = Type.Composite([Page(LineageNode), Type.Object({ rootId: Id })]);
+
+export const Role = Type.Object({
+  id: Type.String(),
+  description: Type.String(),
+  permissions: Type.Array(Type.String()),
+  privileged: Type.Boolean(),
+  delegable: Type.Boolean(),
+  builtin: Type.Boolean(),
+});
+
+const RoleId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$' });
+
+export const Assignment = Type.Object({
+  id: Id,
+  accountId: Id,
+  roleId: Type.String(),
+  organisationId: Id,
+  status: Type.String(),
+  grantedBy: Nullable(Type.String()),
+  grantedAt: Type.String(),
+  approvedBy: Nullable(Type.String()),
+  approvedAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+  revokedBy: Nullable(Type.String()),
+  revokedAt: Nullable(Type.String()),
+});
+
+export const GrantBody = Type.Object(
+  { accountId: Id, roleId: RoleId, organisationId: Id, expiresAt: Type.Optional(Timestamp) },
+  Closed,
+);
+
+export const AssignmentQuery = Type.Composite(
+  [
+    PageQuery,
+    Type.Object({
+      accountId: Type.Optional(Id),
+      roleId: Type.Optional(RoleId),
+      status: Type.Optional(literals(['active', 'pending_approval', 'revoked'] as const)),
+    }),
+  ],
+  Closed,
+);
+
+export const InventoryItem = Type.Object({
+  id: Id,
+  accountId: Id,
+  accountOrganisationId: Id,
+  accountStatus: Type.String(),
+  roleId: Type.String(),
+  organisationId: Id,
+  assignmentStatus: Type.String(),
+  grantedBy: Nullable(Type.String()),
+  grantedAt: Type.String(),
+  approvedBy: Nullable(Type.String()),
+  approvedAt: Nullable(Type.String()),
+  expiresAt: Nullable(Type.String()),
+  lastSeenAt: Nullable(Type.String()),
+  mfaStrength: Nullable(Type.String()),
+});
+
+export const ApiToken = Type.Object({
+  id: Id,
+  name: Type.String(),
+  prefix: Type.String(),
+  createdAt: Type.String(),
+  expiresAt: Nullable(Type.String()),
+  lastUsedAt: Nullable(Type.String()),
+  revokedAt: Nullable(Type.String()),
+});
+
+export const IssuedToken = Type.Composite([ApiToken, Type.Object({ secret: Type.String() })]);
+
+export const IssueTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })),
+  },
+  Closed,
+);
+
+export { Page, PageQuery };

@@ -1,0 +1,149 @@
+import type { Executor } from '../../db/database.js';
+import { DAY_MS } from '../../shared/clock.js';
+import type { Actor } from '../../shared/principal.js';
+import { runCommand, type CommandContext } from '../events/command.js';
+import { cursorId } from './actor.js';
+import {
+  DEFAULT_PAGE,
+  type CommandMeta,
+  type IdentityDeps,
+  type PageRequest,
+  type PageResult,
+} from './identity.deps.js';
+import { identityErrors as E } from './identity.errors.js';
+import { identityEvent, refusalOf } from './identity.events.js';
+import { page } from './organisation.service.js';
+import { generateTokenSecret, hashTokenSecret } from './token-secret.js';
+import * as repo from './token.repository.js';
+
+/** Live tokens one account may hold: enough for a few integrations, few enough to stay reviewable. */
+export const MAX_LIVE_TOKENS = 10;
+
+export interface ApiToken {
+  readonly id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+export const presentToken = (t: repo.TokenRow): ApiToken => ({
+  id: t.id,
+  name: t.name,
+  prefix: t.prefix,
+  createdAt: t.created_at,
+  expiresAt: t.expires_at,
+  lastUsedAt: t.last_used_at,
+  revokedAt: t.revoked_at,
+});
+
+function ownerOf(actor: Actor): string {
+  if (actor.kind !== 'account') throw E.applicationNotAllowed();
+  return actor.accountId;
+}
+
+/**
+ * Writes a new token for an account inside the caller's command and returns the secret, which
+ * exists nowhere else: only its SHA-256 is stored. Shared by the API and `vigie admin create`.
+ */
+export async function writeAccountToken(
+  ctx: Pick<CommandContext, 'trx' | 'now'>,
+  deps: Pick<IdentityDeps, 'ids'>,
+  input: { accountId: string; name: string; createdBy: string | null; expiresInDays?: number },
+): Promise<{ token: ApiToken; secret: string }> {
+  const secret = generateTokenSecret();
+  const at = ctx.now.toISOString();
+  const row: repo.TokenRow = {
+    id: deps.ids.next(),
+    principal_type: 'account',
+    principal_id: input.accountId,
+    name: input.name,
+    token_hash: hashTokenSecret(secret),
+    prefix: secret.slice(0, 8),
+    created_by: input.createdBy,
+    created_at: at,
+    expires_at:
+      input.expiresInDays !== undefined
+        ? new Date(ctx.now.getTime() + input.expiresInDays * DAY_MS).toISOString()
+        : null,
+    last_used_at: null,
+    revoked_at: null,
+  };
+  await repo.insertToken(ctx.trx, row);
+  return { token: presentToken(row), secret };
+}
+
+async function liveCount(db: Executor, accountId: string, now: string): Promise<number> {
+  return (await repo.listTokens(db, 'account', accountId)).filter(
+    (t) => t.revoked_at === null && (t.expires_at === null || t.expires_at > now),
+  ).length;
+}
+
+/** API tokens an account issues for itself: shown once, listed without their hash, revocable. */
+export function createTokenService(deps: IdentityDeps) {
+  async function issue(
+    actor: Actor,
+    input: { name: string; expiresInDays?: number },
+    meta?: CommandMeta,
+  ): Promise<{ token: ApiToken; secret: string }> {
+    const accountId = ownerOf(actor);
+    return runCommand(
+      deps,
+      async (ctx) => {
+        if ((await liveCount(ctx.trx, accountId, ctx.now.toISOString())) >= MAX_LIVE_TOKENS)
+          throw E.tokenLimit(MAX_LIVE_TOKENS);
+        const issued = await writeAccountToken(ctx, deps, { ...input, accountId, createdBy: accountId });
+        ctx.emit(
+          identityEvent('token.issued', actor, {
+            target: { type: 'token', id: issued.token.id },
+            data: { accountId, expiresAt: issued.token.expiresAt },
+            meta,
+          }),
+        );
+        return issued;
+      },
+      refusalOf('token.issued', actor, () => ({ target: { type: 'account', id: accountId }, meta })),
+    );
+  }
+
+  async function listOwn(actor: Actor, req: PageRequest): Promise<PageResult<ApiToken>> {
+    const accountId = ownerOf(actor);
+    const limit = req.limit ?? DEFAULT_PAGE;
+    const afterId = cursorId(req.cursor);
+    const rows = (await repo.listTokens(deps.db, 'account', accountId))
+      .filter((t) => afterId === undefined || t.id > afterId)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+    return page(rows.slice(0, limit + 1).map(presentToken), limit);
+  }
+
+  async function revokeOwn(actor: Actor, tokenId: string, meta?: CommandMeta): Promise<ApiToken> {
+    const accountId = ownerOf(actor);
+    return runCommand(
+      deps,
+      async (ctx) => {
+        const { trx, now } = ctx;
+        const row = await repo.findToken(trx, tokenId);
+        // Another account's token does not exist for this caller.
+        if (!row || row.principal_type !== 'account' || row.principal_id !== accountId)
+          throw E.tokenNotFound();
+        const at = now.toISOString();
+        if (row.revoked_at === null) await repo.revokeToken(trx, row.id, at);
+        ctx.emit(
+          identityEvent('token.revoked', actor, {
+            target: { type: 'token', id: row.id },
+            data: { accountId },
+            meta,
+          }),
+        );
+        return presentToken({ ...row, revoked_at: row.revoked_at ?? at });
+      },
+      refusalOf('token.revoked', actor, () => ({ target: { type: 'token', id: tokenId }, meta })),
+    );
+  }
+
+  return { issue, listOwn, revokeOwn };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

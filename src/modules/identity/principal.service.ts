@@ -16,7 +16,18 @@ const CACHE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
 const TOUCH_EVERY_MS = 60_000;
 
-/** Loads the live grants of an active account of an active organisation; none otherwise. */
+/**
+ * True when the organisation at `path` and every organisation above it are active: suspending or
+ * offboarding a network stops every structure under it, not only the network's own accounts.
+ */
+export async function organisationChainActive(db: Db, path: string): Promise<boolean> {
+  const chain = path.split('/').filter((id) => id !== '');
+  if (chain.length === 0) return false;
+  const rows = await db.selectFrom('organisations').select('status').where('id', 'in', chain).execute();
+  return rows.length === chain.length && rows.every((r) => r.status === 'active');
+}
+
+/** Loads the live grants of an active account whose organisation chain is active; none otherwise. */
 export async function loadAccountGrants(
   db: Db,
   accountId: string,
@@ -25,10 +36,11 @@ export async function loadAccountGrants(
   const account = await db
     .selectFrom('accounts')
     .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
-    .select(['accounts.organisation_id', 'accounts.status', 'organisations.status as org_status'])
+    .select(['accounts.organisation_id', 'accounts.status', 'organisations.path'])
     .where('accounts.id', '=', accountId)
     .executeTakeFirst();
-  if (!account || account.status !== 'active' || account.org_status !== 'active') return undefined;
+  if (!account || account.status !== 'active') return undefined;
+  if (!(await organisationChainActive(db, account.path))) return undefined;
   const rows = await db
     .selectFrom('role_assignments as ra')
     .innerJoin('roles as r', 'r.id', 'ra.role_id')
@@ -79,11 +91,12 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
           'applications.organisation_id',
           'applications.status',
           'applications.scopes',
-          'organisations.status as org_status',
+          'organisations.path',
         ])
         .where('applications.id', '=', token.principal_id)
         .executeTakeFirst();
-      if (!app || app.status !== 'active' || app.org_status !== 'active') return undefined;
+      if (!app || app.status !== 'active' || !(await organisationChainActive(deps.db, app.path)))
+        return undefined;
       return {
         kind: 'application',
         applicationId: token.principal_id,

@@ -1,0 +1,137 @@
+import type { Executor } from '../../db/database.js';
+import { conflict, invalid, notFound } from '../../shared/errors.js';
+import { eventActorOf, type Actor } from '../../shared/principal.js';
+import { runCommand } from '../events/command.js';
+import { refusalOf } from '../caseload/scope.js';
+import {
+  findToken,
+  insertToken,
+  listTokens,
+  revokeToken,
+  type TokenRow,
+} from '../identity/token.repository.js';
+import { generateTokenSecret, hashTokenSecret } from '../identity/token-secret.js';
+import type { ApplicationWithPath } from './application.repository.js';
+import type { ApplicationsDeps } from './application.service.js';
+
+export interface ApplicationToken {
+  readonly id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly lastUsedAt: string | null;
+  readonly revokedAt: string | null;
+}
+
+function presentToken(row: TokenRow): ApplicationToken {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.prefix,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastUsedAt: row.last_used_at,
+    revokedAt: row.revoked_at,
+  };
+}
+
+/** Length of the token's visible prefix: `vig_` and four characters, too few to help guess it. */
+const PREFIX_LENGTH = 8;
+
+type Loader = (db: Executor, actor: Actor, id: string, manage: boolean) => Promise<ApplicationWithPath>;
+
+/** Issuing, listing and revoking an application's API tokens. */
+export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
+  return {
+    /**
+     * Issues a token for an active application. The secret is returned once and only its SHA-256 is
+     * stored; it is generated before the transaction so nothing slow runs while holding the writer.
+     */
+    async issueToken(
+      actor: Actor,
+      applicationId: string,
+      input: { name: string; expiresAt?: string },
+    ): Promise<{ token: ApplicationToken; secret: string }> {
+      const secret = generateTokenSecret();
+      const tokenHash = hashTokenSecret(secret);
+      return runCommand(
+        deps,
+        async (ctx) => {
+          const { trx, now } = ctx;
+          const app = await load(trx, actor, applicationId, true);
+          if (app.status !== 'active')
+            throw conflict('APPLICATION_NOT_ACTIVE', 'tokens are issued to active applications only');
+          let expiresAt: string | null = null;
+          if (input.expiresAt !== undefined) {
+            const ms = Date.parse(input.expiresAt);
+            if (Number.isNaN(ms) || ms <= now.getTime())
+              throw invalid('TOKEN_EXPIRY_INVALID', 'expiresAt must be a date-time in the future');
+            expiresAt = new Date(ms).toISOString();
+          }
+          const row: TokenRow = {
+            id: deps.ids.next(),
+            principal_type: 'application',
+            principal_id: app.id,
+            name: input.name,
+            token_hash: tokenHash,
+            prefix: secret.slice(0, PREFIX_LENGTH),
+            created_by: actor.kind === 'account' ? actor.accountId : null,
+            created_at: now.toISOString(),
+            expires_at: expiresAt,
+            last_used_at: null,
+            revoked_at: null,
+          };
+          await insertToken(trx, row);
+          ctx.emit({
+            kind: 'token.issued',
+            actor: eventActorOf(actor),
+            target: { type: 'token', id: row.id },
+            organisationId: app.organisation_id,
+            outcome: 'success',
+            data: { principalType: 'application', principalId: app.id, expiresAt },
+          });
+          return { token: presentToken(row), secret };
+        },
+        refusalOf(actor, 'token.issued', { type: 'application', id: applicationId }),
+      );
+    },
+
+    async listTokens(actor: Actor, applicationId: string): Promise<ApplicationToken[]> {
+      const app = await load(deps.db, actor, applicationId, false);
+      return (await listTokens(deps.db, 'application', app.id)).map(presentToken);
+    },
+
+    /** Revokes one token of the application; the principal cache drops it on the token.revoked event. */
+    async revokeToken(
+      actor: Actor,
+      applicationId: string,
+      tokenId: string,
+      reason?: string,
+    ): Promise<ApplicationToken> {
+      return runCommand(
+        deps,
+        async (ctx) => {
+          const { trx, now } = ctx;
+          const app = await load(trx, actor, applicationId, true);
+          const token = await findToken(trx, tokenId);
+          if (!token || token.principal_type !== 'application' || token.principal_id !== app.id)
+            throw notFound('TOKEN_NOT_FOUND', 'token');
+          const at = now.toISOString();
+          if (!(await revokeToken(trx, token.id, at)))
+            throw conflict('TOKEN_ALREADY_REVOKED', 'this token is already revoked');
+          ctx.emit({
+            kind: 'token.revoked',
+            actor: eventActorOf(actor),
+            target: { type: 'token', id: token.id },
+            organisationId: app.organisation_id,
+            outcome: 'success',
+            data: { principalType: 'application', principalId: app.id, ...(reason ? { reason } : {}) },
+          });
+          return presentToken({ ...token, revoked_at: at });
+        },
+        refusalOf(actor, 'token.revoked', { type: 'token', id: tokenId }),
+      );
+    },
+  };
+}

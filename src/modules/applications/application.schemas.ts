@@ -1,0 +1,83 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, Reason, Timestamp } from '../../http/schemas.js';
+import { APPLICATION_SCOPES } from '../identity/permissions.js';
+
+export const APPLICATION_KINDS = ['business', 'partner'] as const;
+export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+
+/** Printable text without control characters: names end up in consoles and SIEM exports. */
+const Name = Type.String({ minLength: 1, maxLength: 120, pattern: '^[^\\u0000-\\u001f\\u007f]+$' });
+
+export const ScopeSchema = Type.Union(APPLICATION_SCOPES.map((s) => Type.Literal(s)));
+
+export const ApplicationCreateBody = Type.Object(
+  {
+    organisationId: Id,
+    name: Name,
+    kind: Type.Union(APPLICATION_KINDS.map((k) => Type.Literal(k))),
+    scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: APPLICATION_SCOPES.length, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+);
+export type ApplicationCreateBody = Static<typeof ApplicationCreateBody>;
+
+export const ApplicationResponse = Type.Object(
+  {
+    id: Type.String(),
+    organisationId: Type.String(),
+    name: Type.String(),
+    kind: Type.String(),
+    status: Type.String(),
+    scopes: Type.Array(Type.String()),
+    createdBy: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const ApplicationParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const TokenParams = Type.Object({ id: Id, tokenId: Id }, { additionalProperties: false });
+
+export const ApplicationListQuery = Type.Object(
+  {
+    organisationId: Type.Optional(Id),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const StatusChangeBody = Type.Object({ reason: Reason }, { additionalProperties: false });
+
+export const TokenCreateBody = Type.Object(
+  { name: Name, expiresAt: Type.Optional(Timestamp) },
+  { additionalProperties: false },
+);
+
+export const TokenRevokeBody = Type.Object(
+  { reason: Type.Optional(Reason) },
+  { additionalProperties: false },
+);
+
+/** A token as listed: never its hash, and its secret only once, at issue. */
+export const TokenResponse = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    prefix: Type.String(),
+    createdAt: Type.String(),
+    expiresAt: Type.Union([Type.String(), Type.Null()]),
+    lastUsedAt: Type.Union([Type.String(), Type.Null()]),
+    revokedAt: Type.Union([Type.String(), Type.Null()]),
+  },
+  { additionalProperties: false },
+);
+
+export const IssuedTokenResponse = Type.Object(
+  {
+    token: TokenResponse,
+    secret: Type.String({ description: 'Shown once; store it now: only its hash is kept' }),
+  },
+  { additionalProperties: false },
+);

@@ -20,6 +20,17 @@ export function hasPoisonedKey(value: unknown, depth = 0): boolean {
   return false;
 }
 
+/** True when a value holds a number JSON.parse or query coercion turned into ±Infinity (e.g. 1e400). */
+export function hasNonFiniteNumber(value: unknown, depth = 0): boolean {
+  if (typeof value === 'number') return !Number.isFinite(value);
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  const values = Array.isArray(value) ? (value as unknown[]) : Object.values(value);
+  return values.some((v) => hasNonFiniteNumber(v, depth + 1));
+}
+
+/** A digit run long enough, or an exponent large enough, to overflow a double. */
+const MAYBE_OVERFLOW = /[eE][+]?\d{3}|\d{300}/;
+
 /**
  * JSON bodies: refused with a stable code when malformed (INVALID_BODY) or when they carry a key
  * that could poison prototypes downstream (FORBIDDEN_KEY), instead of Fastify's generic error.
@@ -46,6 +57,20 @@ export function installJsonBodyParser(app: FastifyInstance): void {
         undefined,
       );
     }
+    if (MAYBE_OVERFLOW.test(text) && hasNonFiniteNumber(parsed)) {
+      return done(
+        new VigieError('INVALID_NUMBER', 400, 'body holds a number too large to represent'),
+        undefined,
+      );
+    }
     done(null, parsed);
+  });
+  // Query strings are coerced by the schema validator; ajv skips its bounds for ±Infinity, so an
+  // overflowing number would otherwise pass `maximum` and reach SQL.
+  app.addHook('preHandler', (request, _reply, next) => {
+    if (request.query !== null && typeof request.query === 'object' && hasNonFiniteNumber(request.query)) {
+      return next(new VigieError('INVALID_NUMBER', 400, 'query holds a number too large to represent'));
+    }
+    next();
   });
 }

@@ -4,7 +4,8 @@ import { UUID_PATTERN } from '../shared/ids.js';
 /** Shared, bounded TypeBox primitives: every string has a maxLength, ids have a format. */
 export const Id = Type.String({ pattern: UUID_PATTERN, maxLength: 36, description: 'UUID' });
 export const Timestamp = Type.String({ format: 'date-time', maxLength: 40 });
-export const Reason = Type.String({ minLength: 3, maxLength: 500 });
+/** Free text a person types: bounded, one line, no control character (PostgreSQL refuses NUL). */
+export const Reason = Type.String({ minLength: 3, maxLength: 500, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
 
 export const ErrorResponse = Type.Object(
   {

@@ -7,6 +7,7 @@ import { createContainer, type VigieModule } from '../../src/container.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { uuidv7Generator } from '../../src/shared/ids.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.js';
+import { PageQuery } from '../../src/http/schemas.js';
 
 describe('hostile bodies at the HTTP edge', () => {
   let app: FastifyInstance;
@@ -30,6 +31,9 @@ describe('hostile bodies at the HTTP edge', () => {
           reached += 1;
           return { ok: true };
         });
+        a.get('/probe', { schema: { querystring: PageQuery } }, (request) => ({
+          limit: (request.query as { limit: number }).limit,
+        }));
         return Promise.resolve();
       },
     };
@@ -54,6 +58,8 @@ describe('hostile bodies at the HTTP edge', () => {
     ],
     ['truncated JSON', '{"a":', 400, 'INVALID_BODY'],
     ['an empty body', '', 400, 'INVALID_BODY'],
+    ['a number that overflows a double', '{"limit":1e400}', 400, 'INVALID_NUMBER'],
+    ['a nested overflowing number', `{"a":[{"b":-${'9'.repeat(400)}}]}`, 400, 'INVALID_NUMBER'],
     ['a body over the limit', `{"a":"${'x'.repeat(1024 * 1024)}"}`, 413, 'BODY_TOO_LARGE'],
   ])('refuses %s with a stable code before any handler runs', async (_what, payload, status, code) => {
     const before = reached;
@@ -67,6 +73,14 @@ describe('hostile bodies at the HTTP edge', () => {
     const res = await post('<a/>', 'text/xml');
     expect(res.statusCode).toBe(415);
     expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('refuses a query number that overflows to Infinity instead of letting it past the bounds', async () => {
+    const res = await app.inject({ url: '/probe?limit=1e400' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_NUMBER');
+    expect((await app.inject({ url: '/probe?limit=20' })).json()).toEqual({ limit: 20 });
+    expect((await app.inject({ url: '/probe?limit=501' })).json().error.code).toBe('VALIDATION_FAILED');
   });
 
   it('lets an ordinary JSON body through', async () => {

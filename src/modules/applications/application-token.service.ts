@@ -10,31 +10,14 @@ import {
   revokeToken,
   type TokenRow,
 } from '../identity/token.repository.js';
+import { reasonDigest } from '../identity/identity.events.js';
 import { generateTokenSecret, hashTokenSecret } from '../identity/token-secret.js';
+import { presentToken, type ApiToken } from '../identity/token.service.js';
 import type { ApplicationWithPath } from './application.repository.js';
 import type { ApplicationsDeps } from './application.service.js';
 
-export interface ApplicationToken {
-  readonly id: string;
-  readonly name: string;
-  readonly prefix: string;
-  readonly createdAt: string;
-  readonly expiresAt: string | null;
-  readonly lastUsedAt: string | null;
-  readonly revokedAt: string | null;
-}
-
-function presentToken(row: TokenRow): ApplicationToken {
-  return {
-    id: row.id,
-    name: row.name,
-    prefix: row.prefix,
-    createdAt: row.created_at,
-    expiresAt: row.expires_at,
-    lastUsedAt: row.last_used_at,
-    revokedAt: row.revoked_at,
-  };
-}
+/** An application's token is presented like an account's: never its hash. */
+export type ApplicationToken = ApiToken;
 
 /** Length of the token's visible prefix: `vig_` and four characters, too few to help guess it. */
 const PREFIX_LENGTH = 8;
@@ -97,9 +80,20 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
       );
     },
 
-    async listTokens(actor: Actor, applicationId: string): Promise<ApplicationToken[]> {
+    /** One page of the application's tokens, by id; `after` is the last id of the previous page. */
+    async listTokens(
+      actor: Actor,
+      applicationId: string,
+      q: { after?: string; limit: number },
+    ): Promise<{ items: ApplicationToken[]; nextAfter: string | null }> {
       const app = await load(deps.db, actor, applicationId, false);
-      return (await listTokens(deps.db, 'application', app.id)).map(presentToken);
+      const rows = await listTokens(deps.db, 'application', app.id, {
+        ...(q.after !== undefined ? { afterId: q.after } : {}),
+        limit: q.limit + 1,
+      });
+      const more = rows.length > q.limit;
+      const items = (more ? rows.slice(0, q.limit) : rows).map(presentToken);
+      return { items, nextAfter: more ? (items[items.length - 1]?.id ?? null) : null };
     },
 
     /** Revokes one token of the application; the principal cache drops it on the token.revoked event. */
@@ -126,7 +120,11 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
             target: { type: 'token', id: token.id },
             organisationId: app.organisation_id,
             outcome: 'success',
-            data: { principalType: 'application', principalId: app.id, ...(reason ? { reason } : {}) },
+            data: {
+              principalType: 'application',
+              principalId: app.id,
+              ...(reason ? { reasonSha256: reasonDigest(reason) } : {}),
+            },
           });
           return presentToken({ ...token, revoked_at: at });
         },

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from '@sinclair/typebox';
 import { requireAccount } from '../../http/authenticate.js';
+import { pageLimit } from '../identity/identity.deps.js';
 import { decodeCursor, encodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
 import {
   ApplicationCreateBody,
@@ -11,6 +11,7 @@ import {
   IssuedTokenResponse,
   StatusChangeBody,
   TokenCreateBody,
+  TokenListQuery,
   TokenParams,
   TokenResponse,
   TokenRevokeBody,
@@ -55,7 +56,7 @@ export function applicationRoutes(service: ApplicationsService): FastifyPluginAs
         const q = request.query;
         const after = decodeCursor(q.cursor);
         const page = await service.list(actor, {
-          limit: q.limit ?? 50,
+          limit: pageLimit(q.limit),
           ...(q.organisationId ? { organisationId: q.organisationId } : {}),
           ...(after ? { after } : {}),
         });
@@ -107,12 +108,22 @@ export function applicationRoutes(service: ApplicationsService): FastifyPluginAs
           tags,
           summary: "An application's tokens (never their secrets)",
           params: ApplicationParams,
-          response: { 200: Type.Object({ items: Type.Array(TokenResponse) }), ...ErrorResponses },
+          querystring: TokenListQuery,
+          response: { 200: Page(TokenResponse), ...ErrorResponses },
         },
       },
-      async (request) => ({
-        items: await service.listTokens(requireAccount(request, 'application.read'), request.params.id),
-      }),
+      async (request) => {
+        const after = decodeCursor(request.query.cursor);
+        const page = await service.listTokens(
+          requireAccount(request, 'application.read'),
+          request.params.id,
+          {
+            limit: pageLimit(request.query.limit),
+            ...(after ? { after } : {}),
+          },
+        );
+        return { items: page.items, nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null };
+      },
     );
 
     app.post(

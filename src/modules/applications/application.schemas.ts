@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Reason, Timestamp } from '../../http/schemas.js';
+import { Id, PageQuery, Timestamp } from '../../http/schemas.js';
+import { Reason } from '../identity/identity.schemas.js';
 import { APPLICATION_SCOPES } from '../identity/permissions.js';
 
 export const APPLICATION_KINDS = ['business', 'partner'] as const;
@@ -39,14 +40,12 @@ export const ApplicationResponse = Type.Object(
 export const ApplicationParams = Type.Object({ id: Id }, { additionalProperties: false });
 export const TokenParams = Type.Object({ id: Id, tokenId: Id }, { additionalProperties: false });
 
-export const ApplicationListQuery = Type.Object(
-  {
-    organisationId: Type.Optional(Id),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
-  },
+export const ApplicationListQuery = Type.Composite(
+  [PageQuery, Type.Object({ organisationId: Type.Optional(Id) })],
   { additionalProperties: false },
 );
+
+export const TokenListQuery = Type.Composite([PageQuery], { additionalProperties: false });
 
 export const StatusChangeBody = Type.Object({ reason: Reason }, { additionalProperties: false });
 

@@ -5,6 +5,7 @@ import { eventActorOf, type Actor } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
 import { findOrganisationScope } from '../caseload/follow.repository.js';
 import { allows, pathsFor, refusalOf } from '../caseload/scope.js';
+import { reasonDigest } from '../identity/identity.events.js';
 import type { ApplicationScope } from '../identity/permissions.js';
 import type { ApplicationKind } from './application.schemas.js';
 import {
@@ -91,7 +92,7 @@ export function createApplicationsService(deps: ApplicationsDeps) {
           target,
           organisationId: row.organisation_id,
           outcome: 'success',
-          data: { reason, previousStatus: from },
+          data: { reasonSha256: reasonDigest(reason), previousStatus: from },
         });
         return presentApplication({ ...row, status: to, updated_at: at });
       },

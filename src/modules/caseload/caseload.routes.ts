@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireAccount } from '../../http/authenticate.js';
+import { pageLimit } from '../identity/identity.deps.js';
 import { decodeCursor, encodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
 import {
   FollowCreateBody,
@@ -72,7 +73,7 @@ export function caseloadRoutes(service: CaseloadService): FastifyPluginAsync {
         const after = decodeCursor(q.cursor);
         return toWire(
           await service.listFollowsOfSubject(actor, request.params.id, {
-            limit: q.limit ?? 50,
+            limit: pageLimit(q.limit),
             ...(after ? { after } : {}),
             ...(q.activeOnly ? { activeOnly: true } : {}),
           }),
@@ -112,7 +113,7 @@ export function caseloadRoutes(service: CaseloadService): FastifyPluginAsync {
         const after = decodeCursor(q.cursor);
         return toWire(
           await service.listFollowsOfOrganisation(actor, q.organisationId, {
-            limit: q.limit ?? 50,
+            limit: pageLimit(q.limit),
             ...(after ? { after } : {}),
             ...(q.activeOnly ? { activeOnly: true } : {}),
           }),

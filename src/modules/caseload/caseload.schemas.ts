@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Id, Timestamp } from '../../http/schemas.js';
+import { Id, PageQuery, Timestamp } from '../../http/schemas.js';
 
 /**
  * Bounded wire shapes of the caseload. A data subject is an opaque id as business applications know
@@ -78,21 +78,12 @@ export const FollowResponse = Type.Object(
 
 export const FollowParams = Type.Object({ id: Id }, { additionalProperties: false });
 
-export const FollowListQuery = Type.Object(
-  {
-    organisationId: Id,
-    activeOnly: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
-  },
+export const FollowListQuery = Type.Composite(
+  [PageQuery, Type.Object({ organisationId: Id, activeOnly: Type.Optional(Type.Boolean()) })],
   { additionalProperties: false },
 );
 
-export const SubjectFollowsQuery = Type.Object(
-  {
-    activeOnly: Type.Optional(Type.Boolean()),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    cursor: Type.Optional(Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_-]*$' })),
-  },
+export const SubjectFollowsQuery = Type.Composite(
+  [PageQuery, Type.Object({ activeOnly: Type.Optional(Type.Boolean()) })],
   { additionalProperties: false },
 );

@@ -6,7 +6,7 @@ import * as accounts from './account.repository.js';
 import { canTransition, presentAccount, type Account, type AccountStatus } from './account.model.js';
 import { visibleAccount } from './account.service.js';
 import {
-  DEFAULT_PAGE,
+  pageLimit,
   type CommandMeta,
   type IdentityDeps,
   type PageRequest,
@@ -46,6 +46,7 @@ export function createAccountStatusService(deps: IdentityDeps) {
       deps,
       async (ctx) => {
         const { trx, now } = ctx;
+        await accounts.lockAccount(trx, deps.dialect, accountId);
         const row = await visibleAccount(trx, actor, accountId);
         organisationId = row.organisation_id;
         if (!can(actor, spec.permission, row.organisation_path)) throw E.permissionDenied(spec.permission);
@@ -56,12 +57,13 @@ export function createAccountStatusService(deps: IdentityDeps) {
           throw E.illegalTransition(row.status, spec.to);
         if (!canTransition(row.status, to)) throw E.illegalTransition(row.status, spec.to);
         const at = now.toISOString();
-        await accounts.setAccountStatus(trx, [row.id], {
+        const changed = await accounts.setAccountStatus(trx, [row.id], {
           status: to,
           reason: spec.reason,
           at,
           fromStatuses: [row.status],
         });
+        if (changed !== 1) throw E.illegalTransition(row.status, spec.to);
         ctx.emit(
           identityEvent(spec.kind, actor, {
             target: { type: 'account', id: row.id },
@@ -122,25 +124,30 @@ export function createAccountStatusService(deps: IdentityDeps) {
       deps,
       async (ctx) => {
         const { trx, now } = ctx;
-        const root = await visibleAccount(trx, actor, accountId);
-        organisationId = root.organisation_id;
-        if (!can(actor, 'lineage.suspend', root.organisation_path))
+        const rootSeen = await visibleAccount(trx, actor, accountId);
+        organisationId = rootSeen.organisation_id;
+        if (!can(actor, 'lineage.suspend', rootSeen.organisation_path))
           throw E.permissionDenied('lineage.suspend');
-        if (root.status === 'disabled') throw E.illegalTransition(root.status, 'suspended');
+        const memberIds = await lineageMemberIds(trx, rootSeen.id);
+        // Statuses are read under lock: an approval racing the containment waits for it, then fails.
+        await accounts.lockAccounts(trx, deps.dialect, [rootSeen.id, ...memberIds]);
         const members: accounts.AccountWithPath[] = [];
-        for (const id of await lineageMemberIds(trx, root.id)) {
+        for (const id of memberIds) {
           const m = await accounts.findAccount(trx, id);
           if (m) members.push(m);
         }
+        const root = (await accounts.findAccount(trx, rootSeen.id))!;
+        if (root.status === 'disabled') throw E.illegalTransition(root.status, 'suspended');
         const outside = members.filter((m) => !can(actor, 'lineage.suspend', m.organisation_path)).length;
         if (outside > 0) throw E.lineageOutOfScope(outside);
         const targets = [root, ...members].filter((a) => CONTAINABLE.includes(a.status as AccountStatus));
         const at = now.toISOString();
-        await accounts.setAccountStatus(
+        const changed = await accounts.setAccountStatus(
           trx,
           targets.map((a) => a.id),
           { status: 'suspended', reason, at, fromStatuses: CONTAINABLE },
         );
+        if (changed !== targets.length) throw E.lineageChanged();
         const digest = reasonDigest(reason);
         for (const a of targets) {
           ctx.emit(
@@ -212,7 +219,7 @@ export function createAccountStatusService(deps: IdentityDeps) {
     const actor = asAdminActor(actorIn);
     const root = await visibleAccount(deps.db, actor, accountId, 'lineage.read');
     if (!can(actor, 'lineage.read', root.organisation_path)) throw E.permissionDenied('lineage.read');
-    const limit = req.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(req.limit);
     const afterKey = decodeCursor(req.cursor);
     if (afterKey !== undefined && !/^[0-9a-f-]{36}\|[0-9a-f-]{36}$/.test(afterKey)) throw E.invalidCursor();
     const edges = await lineageEdges(deps.db, root.id, {

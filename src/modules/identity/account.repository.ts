@@ -31,7 +31,17 @@ export async function emailExists(db: Executor, email: string): Promise<boolean>
  * SQLite needs nothing: it has one writer and Kysely runs its transactions one at a time.
  */
 export async function lockAccount(db: Executor, dialect: Dialect, id: string): Promise<void> {
-  if (dialect === 'postgres') await sql`select id from accounts where id = ${id} for update`.execute(db);
+  await lockAccounts(db, dialect, [id]);
+}
+
+/** Locks several accounts in id order, so that two commands locking overlapping sets cannot deadlock. */
+export async function lockAccounts(db: Executor, dialect: Dialect, ids: readonly string[]): Promise<void> {
+  if (dialect !== 'postgres' || ids.length === 0) return;
+  const sorted = [...new Set(ids)].sort();
+  for (let i = 0; i < sorted.length; i += 500) {
+    await sql`select id from accounts where id in (${sql.join(sorted.slice(i, i + 500))})
+      order by id for update`.execute(db);
+  }
 }
 
 export interface AccountFilter {
@@ -83,8 +93,14 @@ export async function setAccountStatus(
   return updated;
 }
 
-export async function markApproved(db: Executor, id: string, approverId: string, at: string): Promise<void> {
-  await db
+/** Activates a pending account; false when it is no longer pending (nothing is written then). */
+export async function markApproved(
+  db: Executor,
+  id: string,
+  approverId: string,
+  at: string,
+): Promise<boolean> {
+  const r = await db
     .updateTable('accounts')
     .set({
       status: 'active',
@@ -94,7 +110,9 @@ export async function markApproved(db: Executor, id: string, approverId: string,
       updated_at: at,
     })
     .where('id', '=', id)
-    .execute();
+    .where('status', '=', 'pending_approval')
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 /** Accounts `creatorId` created since `since` (the rolling-window quota). */

@@ -6,7 +6,8 @@ import {
   asAdminActor,
   can,
   cursorId,
-  isPlatformAdmin,
+  isPlatformAdminOver,
+  lockActiveActor,
   scopeRoots,
   type AdminActor,
 } from './actor.js';
@@ -15,7 +16,7 @@ import { presentAccount, type Account, type AccountKind, type CreationChannel } 
 import { approvalRefusal, quotaRefusal, QUOTA_WINDOW_MS } from './delegation.policy.js';
 import { canonicalEmail } from './email.js';
 import {
-  DEFAULT_PAGE,
+  pageLimit,
   type CommandMeta,
   type IdentityDeps,
   type PageRequest,
@@ -73,9 +74,10 @@ export function createAccountService(deps: IdentityDeps) {
         if (org.status !== 'active') throw E.organisationNotActive();
         const email = canonicalEmail(input.email);
         if (!email) throw E.invalidEmail();
-        const delegated = !isPlatformAdmin(actor);
+        const delegated = !isPlatformAdminOver(actor, org.path);
+        // Locks the creator's row too, so that its quota counts are serialised on PostgreSQL.
+        await lockActiveActor(trx, deps.dialect, actor);
         if (delegated && creatorId) {
-          await accounts.lockAccount(trx, deps.dialect, creatorId);
           const refusal = quotaRefusal({
             createdInWindow: await accounts.countCreatedSince(
               trx,
@@ -152,11 +154,12 @@ export function createAccountService(deps: IdentityDeps) {
       deps,
       async (ctx) => {
         const { trx, now } = ctx;
+        // Lock before reading: a suspension committed meanwhile must be seen, never overwritten.
+        await accounts.lockAccount(trx, deps.dialect, accountId);
         const target = await visibleAccount(trx, actor, accountId);
         organisationId = target.organisation_id;
         if (actor.kind !== 'account') throw E.applicationNotAllowed();
         if (target.status !== 'pending_approval') throw E.notPending(target.status);
-        await accounts.lockAccount(trx, deps.dialect, target.id);
         const approver = await accounts.findAccount(trx, actor.accountId);
         if (!approver) throw E.approverNotActive();
         const refusal = approvalRefusal({
@@ -173,7 +176,7 @@ export function createAccountService(deps: IdentityDeps) {
         });
         if (refusal) throw refusal;
         const at = now.toISOString();
-        await accounts.markApproved(trx, target.id, approver.id, at);
+        if (!(await accounts.markApproved(trx, target.id, approver.id, at))) throw E.notPending('changed');
         ctx.emit(
           identityEvent('account.approved', actor, {
             target: { type: 'account', id: target.id },
@@ -208,7 +211,7 @@ export function createAccountService(deps: IdentityDeps) {
     filter: { organisationId?: string; status?: string; kind?: string; createdBy?: string } & PageRequest,
   ): Promise<PageResult<Account>> {
     const actor = asAdminActor(actorIn);
-    const limit = filter.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(filter.limit);
     const afterId = cursorId(filter.cursor);
     const rows = await accounts.listAccounts(deps.db, deps.dialect, {
       roots: scopeRoots(actor, 'account.read'),

@@ -1,6 +1,8 @@
+import type { Dialect, Executor } from '../../db/database.js';
 import { isUuid } from '../../shared/ids.js';
 import type { AccountPrincipal, Actor, SystemActor } from '../../shared/principal.js';
 import { decodeCursor } from '../../http/schemas.js';
+import { findAccount, lockAccount } from './account.repository.js';
 import { identityErrors } from './identity.errors.js';
 
 /**
@@ -21,11 +23,27 @@ export function can(actor: AdminActor, permission: string, path: string): boolea
 }
 
 /**
- * Platform administrators (and Vigie itself) are not delegated administrators: what they create is
- * active at once. Everybody else who creates accounts is delegated and goes through four-eyes.
+ * Platform administrators over `path` (and Vigie itself) are not delegated administrators there: what
+ * they create is active at once. Everybody else goes through four-eyes, including a platform
+ * administrator of one subtree acting through an account_manager grant on another.
  */
-export function isPlatformAdmin(actor: AdminActor): boolean {
-  return actor.kind === 'system' || actor.grants.some((g) => g.roleId === 'platform_admin');
+export function isPlatformAdminOver(actor: AdminActor, path: string): boolean {
+  return (
+    actor.kind === 'system' ||
+    actor.grants.some((g) => g.roleId === 'platform_admin' && path.startsWith(g.organisationPath))
+  );
+}
+
+/**
+ * Re-reads the acting account inside the command's transaction (row-locked on PostgreSQL): a
+ * principal resolved before its account was suspended must not complete a creation or a grant
+ * after the suspension committed.
+ */
+export async function lockActiveActor(trx: Executor, dialect: Dialect, actor: AdminActor): Promise<void> {
+  if (actor.kind !== 'account') return;
+  await lockAccount(trx, dialect, actor.accountId);
+  const row = await findAccount(trx, actor.accountId);
+  if (!row || row.status !== 'active') throw identityErrors.actorNotActive();
 }
 
 export function actorAccountId(actor: AdminActor): string | null {

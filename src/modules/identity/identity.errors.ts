@@ -13,6 +13,7 @@ export const identityErrors = {
 
   permissionDenied: (permission: string) =>
     forbidden('PERMISSION_DENIED', `missing permission ${permission} here`, { permission }),
+  actorNotActive: () => new VigieError('ACCOUNT_NOT_ACTIVE', 401, 'the calling account is no longer active'),
   applicationNotAllowed: () => forbidden('ACCOUNT_REQUIRED', 'this action is for accounts, not applications'),
 
   invalidSiret: () => invalid('INVALID_SIRET', 'SIRET must be 14 digits with a valid check digit'),
@@ -63,9 +64,13 @@ export const identityErrors = {
 
   lineageOutOfScope: (count: number) =>
     forbidden('LINEAGE_OUT_OF_SCOPE', 'some accounts of this lineage are outside your scope', { count }),
+  lineageChanged: () =>
+    conflict('LINEAGE_CHANGED', 'the lineage changed while it was being suspended; run the command again'),
   tokenLimit: (limit: number) =>
     conflict('TOKEN_LIMIT_REACHED', `at most ${limit} live tokens per account`, { limit }),
   invalidCursor: () => invalid('INVALID_CURSOR', 'the cursor is not one this list handed out'),
+  invalidLimit: (max: number) =>
+    invalid('INVALID_LIMIT', `limit must be a whole number from 1 to ${max}`, { max }),
 } as const;
 
 /** Recognises a unique-constraint violation from either driver, so a race still answers 409. */

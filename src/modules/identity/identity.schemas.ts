@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { ErrorResponses, Id, Page, PageQuery, Reason, Timestamp } from '../../http/schemas.js';
+import { ErrorResponses, Id, Page, PageQuery, Timestamp } from '../../http/schemas.js';
 import { ACCOUNT_KINDS, ACCOUNT_STATUSES, CREATION_CHANNELS } from './account.model.js';
 import { EMAIL_MAX_LENGTH } from './email.js';
 import { ORGANISATION_KINDS } from './organisation.service.js';
@@ -9,13 +9,25 @@ const literals = <T extends string>(values: readonly T[]) => Type.Union(values.m
 const Nullable = <T extends TSchema>(s: T) => Type.Union([s, Type.Null()]);
 const Closed = { additionalProperties: false } as const;
 
+/**
+ * Free text without control characters: PostgreSQL refuses NUL in text (a 500 otherwise), and names
+ * end up in consoles and SIEM exports. A reason may span lines; a name may not, nor be blank.
+ */
+const SingleLine = (minLength: number, maxLength: number) =>
+  Type.String({ minLength, maxLength, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$' });
+export const Reason = Type.String({
+  minLength: 3,
+  maxLength: 500,
+  pattern: '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]+$',
+});
+
 export const IdParams = Type.Object({ id: Id }, Closed);
 export const ReasonBody = Type.Object({ reason: Reason }, Closed);
 export const Errors = { ...ErrorResponses, 429: Type.Ref('ErrorResponse') };
 
 export const OrganisationKind = literals(ORGANISATION_KINDS);
 export const OrganisationStatus = literals(['active', 'suspended', 'offboarded'] as const);
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Name = SingleLine(1, 200);
 const Siret = Type.String({ minLength: 14, maxLength: 20, description: '14 digits; spaces allowed' });
 const DateOnly = Type.String({ format: 'date', maxLength: 10 });
 
@@ -92,7 +104,7 @@ export const CreateAccountBody = Type.Object(
     organisationId: Id,
     email: Type.String({ minLength: 3, maxLength: EMAIL_MAX_LENGTH + 8 }),
     kind: Type.Optional(AccountKind),
-    displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    displayName: Type.Optional(SingleLine(1, 200)),
   },
   Closed,
 );
@@ -202,7 +214,7 @@ export const IssuedToken = Type.Composite([ApiToken, Type.Object({ secret: Type.
 
 export const IssueTokenBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: SingleLine(1, 100),
     expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 366 })),
   },
   Closed,

@@ -1,6 +1,6 @@
 import type { Actor } from '../../shared/principal.js';
 import { asAdminActor, cursorId, scopeRoots } from './actor.js';
-import { DEFAULT_PAGE, type IdentityDeps, type PageRequest } from './identity.deps.js';
+import { pageLimit, type IdentityDeps, type PageRequest } from './identity.deps.js';
 import { page } from './organisation.service.js';
 import * as repo from './role.repository.js';
 
@@ -12,7 +12,7 @@ import * as repo from './role.repository.js';
 export function createInventoryService(deps: Pick<IdentityDeps, 'db' | 'dialect'>) {
   return async function privilegedInventory(actorIn: Actor, req: PageRequest) {
     const actor = asAdminActor(actorIn);
-    const limit = req.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(req.limit);
     const afterId = cursorId(req.cursor);
     const rows = await repo.privilegedInventory(deps.db, deps.dialect, {
       roots: scopeRoots(actor, 'inventory.read'),

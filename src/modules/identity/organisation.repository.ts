@@ -38,6 +38,16 @@ export async function findRoot(db: Executor): Promise<OrganisationRow | undefine
   return db.selectFrom('organisations').selectAll().where('parent_id', 'is', null).executeTakeFirst();
 }
 
+/**
+ * Serialises changes to the shape of the tree on PostgreSQL (a move, a new node): each reads paths
+ * and writes paths derived from them, so two at once could build a cycle or a stale path. The root
+ * row is the mutex; such changes are rare administrator acts. SQLite has one writer anyway.
+ */
+export async function lockTree(db: Executor, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres')
+    await sql`select id from organisations where parent_id is null for update`.execute(db);
+}
+
 export async function findBySiret(db: Executor, siret: string): Promise<OrganisationRow | undefined> {
   return db.selectFrom('organisations').selectAll().where('siret', '=', siret).executeTakeFirst();
 }

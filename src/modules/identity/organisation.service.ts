@@ -3,7 +3,7 @@ import { runCommand } from '../events/command.js';
 import { encodeCursor } from '../../http/schemas.js';
 import { asAdminActor, can, cursorId, scopeRoots, type AdminActor } from './actor.js';
 import {
-  DEFAULT_PAGE,
+  pageLimit,
   type CommandMeta,
   type IdentityDeps,
   type PageRequest,
@@ -112,6 +112,7 @@ export function createOrganisationService(deps: IdentityDeps) {
       deps,
       async (ctx) => {
         const { trx, now } = ctx;
+        await repo.lockTree(trx, deps.dialect);
         const parent = await visible(deps, trx, actor, input.parentId);
         requireManage(actor, parent.path);
         if (input.kind === 'operator') throw E.organisationKind('only the root is an operator');
@@ -165,7 +166,7 @@ export function createOrganisationService(deps: IdentityDeps) {
     filter: { parentId?: string; kind?: string; status?: string; subtreeOf?: string } & PageRequest,
   ): Promise<PageResult<Organisation>> {
     const actor = asAdminActor(actorIn);
-    const limit = filter.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(filter.limit);
     let subtreeOf: string | undefined;
     if (filter.subtreeOf !== undefined)
       subtreeOf = (await visible(deps, deps.db, actor, filter.subtreeOf)).path;
@@ -192,6 +193,7 @@ export function createOrganisationService(deps: IdentityDeps) {
       deps,
       async (ctx) => {
         const { trx, now } = ctx;
+        if (input.parentId !== undefined) await repo.lockTree(trx, deps.dialect);
         const row = await visible(deps, trx, actor, id);
         requireManage(actor, row.path);
         const at = now.toISOString();

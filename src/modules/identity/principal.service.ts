@@ -27,12 +27,15 @@ export async function organisationChainActive(db: Db, path: string): Promise<boo
   return rows.length === chain.length && rows.every((r) => r.status === 'active');
 }
 
-/** Loads the live grants of an active account whose organisation chain is active; none otherwise. */
+/**
+ * Loads the live grants of an active account whose organisation chain is active; none otherwise.
+ * `expiresAt` is the first expiry among them: a principal built from them is stale from then on.
+ */
 export async function loadAccountGrants(
   db: Db,
   accountId: string,
   now: string,
-): Promise<{ organisationId: string; grants: Grant[] } | undefined> {
+): Promise<{ organisationId: string; grants: Grant[]; expiresAt: string | null } | undefined> {
   const account = await db
     .selectFrom('accounts')
     .innerJoin('organisations', 'organisations.id', 'accounts.organisation_id')
@@ -45,13 +48,14 @@ export async function loadAccountGrants(
     .selectFrom('role_assignments as ra')
     .innerJoin('roles as r', 'r.id', 'ra.role_id')
     .innerJoin('organisations as o', 'o.id', 'ra.organisation_id')
-    .select(['ra.role_id', 'ra.organisation_id', 'o.path', 'r.permissions', 'r.privileged'])
+    .select(['ra.role_id', 'ra.organisation_id', 'ra.expires_at', 'o.path', 'r.permissions', 'r.privileged'])
     .where('ra.account_id', '=', accountId)
     .where('ra.status', '=', 'active')
     .where((eb) => eb.or([eb('ra.expires_at', 'is', null), eb('ra.expires_at', '>', now)]))
     .execute();
   return {
     organisationId: account.organisation_id,
+    expiresAt: earliest(rows.map((r) => r.expires_at)),
     grants: rows.map((r) => ({
       roleId: r.role_id,
       organisationId: r.organisation_id,
@@ -62,11 +66,20 @@ export async function loadAccountGrants(
   };
 }
 
+function earliest(times: readonly (string | null)[]): string | null {
+  let first: string | null = null;
+  for (const t of times) if (t !== null && (first === null || t < first)) first = t;
+  return first;
+}
+
 export function createPrincipalResolver(deps: { db: Db; clock: Clock }): PrincipalResolver {
   const cache = new Map<string, { principal: Principal; until: number }>();
   const lastTouch = new Map<string, number>();
 
-  async function load(digest: string): Promise<Principal | undefined> {
+  /** The principal and the instant it stops being true (its token's or a grant's expiry), if any. */
+  async function load(
+    digest: string,
+  ): Promise<{ principal: Principal; expiresAt: string | null } | undefined> {
     const token = await findTokenByHash(deps.db, digest);
     if (!token || !sameDigest(token.token_hash, digest) || token.revoked_at !== null) return undefined;
     const now = deps.clock.now().toISOString();
@@ -75,12 +88,15 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
       const loaded = await loadAccountGrants(deps.db, token.principal_id, now);
       if (!loaded) return undefined;
       return {
-        kind: 'account',
-        accountId: token.principal_id,
-        organisationId: loaded.organisationId,
-        tokenId: token.id,
-        grants: loaded.grants,
-        authLevel: 'api_token',
+        principal: {
+          kind: 'account',
+          accountId: token.principal_id,
+          organisationId: loaded.organisationId,
+          tokenId: token.id,
+          grants: loaded.grants,
+          authLevel: 'api_token',
+        },
+        expiresAt: earliest([token.expires_at, loaded.expiresAt]),
       };
     }
     if (token.principal_type === 'application') {
@@ -98,11 +114,14 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
       if (!app || app.status !== 'active' || !(await organisationChainActive(deps.db, app.path)))
         return undefined;
       return {
-        kind: 'application',
-        applicationId: token.principal_id,
-        organisationId: app.organisation_id,
-        tokenId: token.id,
-        scopes: new Set(JSON.parse(app.scopes) as string[]),
+        principal: {
+          kind: 'application',
+          applicationId: token.principal_id,
+          organisationId: app.organisation_id,
+          tokenId: token.id,
+          scopes: new Set(JSON.parse(app.scopes) as string[]),
+        },
+        expiresAt: token.expires_at,
       };
     }
     return undefined;
@@ -116,13 +135,16 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
       const nowMs = deps.clock.now().getTime();
       const hit = cache.get(digest);
       if (hit && hit.until > nowMs) return hit.principal;
-      const principal = await load(digest);
-      if (!principal) {
+      const loaded = await load(digest);
+      if (!loaded) {
         cache.delete(digest);
         return undefined;
       }
+      const { principal } = loaded;
       if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(digest, { principal, until: nowMs + CACHE_TTL_MS });
+      // Never cached past an expiry: an expired token or grant must stop working on time.
+      const expiresMs = loaded.expiresAt === null ? Infinity : Date.parse(loaded.expiresAt);
+      cache.set(digest, { principal, until: Math.min(nowMs + CACHE_TTL_MS, expiresMs) });
       if ((lastTouch.get(principal.tokenId) ?? 0) + TOUCH_EVERY_MS < nowMs) {
         lastTouch.set(principal.tokenId, nowMs);
         const at = new Date(nowMs).toISOString();

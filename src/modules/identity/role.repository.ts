@@ -65,12 +65,23 @@ export async function findLiveAssignment(
     .executeTakeFirst();
 }
 
+/**
+ * Moves an assignment on from the status it was read in; false when a concurrent command moved it
+ * first (an approval must not revive a grant revoked meanwhile), and then nothing is written.
+ */
 export async function updateAssignment(
   db: Executor,
   id: string,
+  fromStatus: string,
   patch: Partial<Pick<AssignmentRow, 'status' | 'approved_by' | 'approved_at' | 'revoked_by' | 'revoked_at'>>,
-): Promise<void> {
-  await db.updateTable('role_assignments').set(patch).where('id', '=', id).execute();
+): Promise<boolean> {
+  const r = await db
+    .updateTable('role_assignments')
+    .set(patch)
+    .where('id', '=', id)
+    .where('status', '=', fromStatus)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 export interface AssignmentFilter {

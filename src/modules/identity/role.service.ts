@@ -2,12 +2,20 @@ import type { Actor } from '../../shared/principal.js';
 import { conflict } from '../../shared/errors.js';
 import { decodeCursor, encodeCursor } from '../../http/schemas.js';
 import { runCommand } from '../events/command.js';
-import { actorAccountId, asAdminActor, can, cursorId, isPlatformAdmin, scopeRoots } from './actor.js';
+import {
+  actorAccountId,
+  asAdminActor,
+  can,
+  cursorId,
+  isPlatformAdminOver,
+  lockActiveActor,
+  scopeRoots,
+} from './actor.js';
 import { findAccount } from './account.repository.js';
 import { visibleAccount } from './account.service.js';
 import { approvalRefusal } from './delegation.policy.js';
 import {
-  DEFAULT_PAGE,
+  pageLimit,
   type CommandMeta,
   type IdentityDeps,
   type PageRequest,
@@ -41,7 +49,7 @@ export function createRoleService(deps: IdentityDeps) {
   }
 
   async function listRoles(req: PageRequest): Promise<PageResult<Role>> {
-    const limit = req.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(req.limit);
     const afterId = decodeCursor(req.cursor);
     const rows = await repo.listRoles(deps.db, {
       ...(afterId !== undefined ? { afterId } : {}),
@@ -69,8 +77,9 @@ export function createRoleService(deps: IdentityDeps) {
         if (!can(actor, 'role.grant', org.path)) throw E.permissionDenied('role.grant');
         if (granterId === account.id) throw E.selfGrant();
         privileged = role.privileged === 1;
-        if (!isPlatformAdmin(actor) && (privileged || role.delegable !== 1))
+        if (!isPlatformAdminOver(actor, org.path) && (privileged || role.delegable !== 1))
           throw E.roleNotDelegable(role.id);
+        await lockActiveActor(trx, deps.dialect, actor);
         if (account.status === 'disabled')
           throw conflict('ACCOUNT_DISABLED', 'a disabled account holds no role');
         const at = now.toISOString();
@@ -158,11 +167,12 @@ export function createRoleService(deps: IdentityDeps) {
         });
         if (refusal) throw refusal;
         const at = now.toISOString();
-        await repo.updateAssignment(trx, a.id, {
+        const approved = await repo.updateAssignment(trx, a.id, 'pending_approval', {
           status: 'active',
           approved_by: approver.id,
           approved_at: at,
         });
+        if (!approved) throw E.notPending('changed');
         ctx.emit(
           identityEvent('role.granted', actor, {
             target: { type: 'account', id: a.account_id },
@@ -209,12 +219,20 @@ export function createRoleService(deps: IdentityDeps) {
         if (!can(actor, 'role.grant', a.organisation_path)) throw E.permissionDenied('role.grant');
         const role = (await repo.findRole(trx, a.role_id))!;
         // What a delegated administrator cannot grant, it cannot take away either.
-        if (!isPlatformAdmin(actor) && (role.privileged === 1 || role.delegable !== 1))
+        if (
+          !isPlatformAdminOver(actor, a.organisation_path) &&
+          (role.privileged === 1 || role.delegable !== 1)
+        )
           throw E.roleNotDelegable(role.id);
         if (a.status !== 'active' && a.status !== 'pending_approval') throw E.assignmentNotActive(a.status);
         const at = now.toISOString();
         const revokedBy = actorAccountId(actor);
-        await repo.updateAssignment(trx, a.id, { status: 'revoked', revoked_by: revokedBy, revoked_at: at });
+        const revoked = await repo.updateAssignment(trx, a.id, a.status, {
+          status: 'revoked',
+          revoked_by: revokedBy,
+          revoked_at: at,
+        });
+        if (!revoked) throw E.assignmentNotActive('changed');
         ctx.emit(
           identityEvent('role.revoked', actor, {
             target: { type: 'account', id: a.account_id },
@@ -247,7 +265,7 @@ export function createRoleService(deps: IdentityDeps) {
     filter: { accountId?: string; roleId?: string; status?: string } & PageRequest,
   ): Promise<PageResult<Assignment>> {
     const actor = asAdminActor(actorIn);
-    const limit = filter.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(filter.limit);
     const afterId = cursorId(filter.cursor);
     const rows = await repo.listAssignments(deps.db, deps.dialect, {
       roots: scopeRoots(actor, 'role.read'),

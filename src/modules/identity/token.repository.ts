@@ -15,18 +15,39 @@ export async function findToken(db: Executor, id: string): Promise<TokenRow | un
   return db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** One keyset page of a principal's tokens, by id (UUIDv7: issue order to the millisecond); revoked ones too. */
 export async function listTokens(
   db: Executor,
   principalType: string,
   principalId: string,
+  page: { afterId?: string; limit: number },
 ): Promise<TokenRow[]> {
-  return db
+  let q = db
     .selectFrom('api_tokens')
     .selectAll()
     .where('principal_type', '=', principalType)
     .where('principal_id', '=', principalId)
-    .orderBy('created_at', 'desc')
-    .execute();
+    .orderBy('id')
+    .limit(page.limit);
+  if (page.afterId !== undefined) q = q.where('id', '>', page.afterId);
+  return q.execute();
+}
+
+export async function countLiveTokens(
+  db: Executor,
+  principalType: string,
+  principalId: string,
+  now: string,
+): Promise<number> {
+  const r = await db
+    .selectFrom('api_tokens')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('principal_type', '=', principalType)
+    .where('principal_id', '=', principalId)
+    .where('revoked_at', 'is', null)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
 }
 
 export async function revokeToken(db: Executor, id: string, at: string): Promise<boolean> {

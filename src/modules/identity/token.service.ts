@@ -1,10 +1,9 @@
-import type { Executor } from '../../db/database.js';
 import { DAY_MS } from '../../shared/clock.js';
 import type { Actor } from '../../shared/principal.js';
 import { runCommand, type CommandContext } from '../events/command.js';
-import { cursorId } from './actor.js';
+import { asAdminActor, cursorId, lockActiveActor } from './actor.js';
 import {
-  DEFAULT_PAGE,
+  pageLimit,
   type CommandMeta,
   type IdentityDeps,
   type PageRequest,
@@ -75,12 +74,6 @@ export async function writeAccountToken(
   return { token: presentToken(row), secret };
 }
 
-async function liveCount(db: Executor, accountId: string, now: string): Promise<number> {
-  return (await repo.listTokens(db, 'account', accountId)).filter(
-    (t) => t.revoked_at === null && (t.expires_at === null || t.expires_at > now),
-  ).length;
-}
-
 /** API tokens an account issues for itself: shown once, listed without their hash, revocable. */
 export function createTokenService(deps: IdentityDeps) {
   async function issue(
@@ -92,7 +85,12 @@ export function createTokenService(deps: IdentityDeps) {
     return runCommand(
       deps,
       async (ctx) => {
-        if ((await liveCount(ctx.trx, accountId, ctx.now.toISOString())) >= MAX_LIVE_TOKENS)
+        // Serialises the live-token count and refuses a principal suspended since it was resolved.
+        await lockActiveActor(ctx.trx, deps.dialect, asAdminActor(actor));
+        if (
+          (await repo.countLiveTokens(ctx.trx, 'account', accountId, ctx.now.toISOString())) >=
+          MAX_LIVE_TOKENS
+        )
           throw E.tokenLimit(MAX_LIVE_TOKENS);
         const issued = await writeAccountToken(ctx, deps, { ...input, accountId, createdBy: accountId });
         ctx.emit(
@@ -110,12 +108,13 @@ export function createTokenService(deps: IdentityDeps) {
 
   async function listOwn(actor: Actor, req: PageRequest): Promise<PageResult<ApiToken>> {
     const accountId = ownerOf(actor);
-    const limit = req.limit ?? DEFAULT_PAGE;
+    const limit = pageLimit(req.limit);
     const afterId = cursorId(req.cursor);
-    const rows = (await repo.listTokens(deps.db, 'account', accountId))
-      .filter((t) => afterId === undefined || t.id > afterId)
-      .sort((a, b) => (a.id < b.id ? -1 : 1));
-    return page(rows.slice(0, limit + 1).map(presentToken), limit);
+    const rows = await repo.listTokens(deps.db, 'account', accountId, {
+      ...(afterId !== undefined ? { afterId } : {}),
+      limit: limit + 1,
+    });
+    return page(rows.map(presentToken), limit);
   }
 
   async function revokeOwn(actor: Actor, tokenId: string, meta?: CommandMeta): Promise<ApiToken> {

@@ -4,9 +4,8 @@ import { ACCOUNT_KINDS } from '../identity/account.model.js';
 import { canonicalEmail } from '../identity/email.js';
 import { normaliseSiret } from '../identity/siret.js';
 import { LineRejected, oneOf, requiredText, text, uuid } from './field.reader.js';
-import type { Importer } from './importer.js';
+import { insertSlices, type Importer } from './importer.js';
 
-const MAX_BOUND_PARAMETERS = 30_000;
 const COLUMNS = 16;
 
 /**
@@ -76,13 +75,8 @@ export function createAccountImporter(ids: IdGenerator): Importer<AccountTable> 
     },
 
     async write(trx, rows) {
-      const chunk = Math.floor(MAX_BOUND_PARAMETERS / COLUMNS);
-      for (let i = 0; i < rows.length; i += chunk) {
-        await trx
-          .insertInto('accounts')
-          .values(rows.slice(i, i + chunk).map((r) => r.row))
-          .execute();
-      }
+      for (const slice of insertSlices(rows, COLUMNS))
+        await trx.insertInto('accounts').values(slice).execute();
       return { insertedIds: rows.map((r) => r.row.id), unchanged: 0 };
     },
 

@@ -3,6 +3,15 @@ import type { RecordShape } from './record.source.js';
 
 export type ImportKind = 'organisations' | 'accounts' | 'follows';
 
+/** Values one INSERT may bind, well under PostgreSQL's 65,535 (SQLite's limit is higher still). */
+const MAX_BOUND_PARAMETERS = 30_000;
+
+/** The rows of a batch in slices small enough for one multi-row INSERT each. */
+export function* insertSlices<Row>(rows: readonly PendingRow<Row>[], columns: number): Generator<Row[]> {
+  const size = Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columns));
+  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size).map((r) => r.row);
+}
+
 /** A validated line waiting in a batch. */
 export interface PendingRow<Row> {
   readonly line: number;

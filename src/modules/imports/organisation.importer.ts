@@ -3,9 +3,8 @@ import type { IdGenerator } from '../../shared/ids.js';
 import { ORGANISATION_KINDS } from '../identity/organisation.service.js';
 import { normaliseSiret } from '../identity/siret.js';
 import { calendarDate, LineRejected, oneOf, requiredText, text, uuid } from './field.reader.js';
-import type { Importer } from './importer.js';
+import { insertSlices, type Importer } from './importer.js';
 
-const MAX_BOUND_PARAMETERS = 30_000;
 const COLUMNS = 11;
 
 interface Known {
@@ -95,13 +94,8 @@ export function createOrganisationImporter(ids: IdGenerator): Importer<Organisat
     },
 
     async write(trx, rows) {
-      const chunk = Math.floor(MAX_BOUND_PARAMETERS / COLUMNS);
-      for (let i = 0; i < rows.length; i += chunk) {
-        await trx
-          .insertInto('organisations')
-          .values(rows.slice(i, i + chunk).map((r) => r.row))
-          .execute();
-      }
+      for (const slice of insertSlices(rows, COLUMNS))
+        await trx.insertInto('organisations').values(slice).execute();
       return { insertedIds: rows.map((r) => r.row.id), unchanged: 0 };
     },
 

@@ -1,7 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresAdapter, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
+import {
+  Kysely,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDatabase as SqliteDialectDatabase,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
@@ -17,6 +24,29 @@ export interface DatabaseHandle {
 }
 
 const INT8_OID = 20;
+const STATEMENT_CACHE_MAX = 512;
+
+/**
+ * Kysely prepares every query anew; on better-sqlite3 preparing costs more than running a short
+ * indexed read. Vigie issues the same few hundred statements over and over, so they are kept
+ * prepared. A statement still iterating (a streamed select) is busy: another is prepared for that call.
+ */
+function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
+  const cache = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      const hit = cache.get(sql);
+      if (hit && !hit.busy) return hit;
+      const statement = sqlite.prepare(sql);
+      if (!hit) {
+        if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
+        cache.set(sql, statement);
+      }
+      return statement;
+    },
+  };
+}
 
 /** Opens the database named by a `sqlite:<path>` or `postgres://…` URL. */
 export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
@@ -28,7 +58,7 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
     return { db, dialect: 'sqlite', close: () => db.destroy() };
   }
   const pool = new pg.Pool({

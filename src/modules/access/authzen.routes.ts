@@ -1,0 +1,223 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { requireApplication } from '../../http/authenticate.js';
+import { ErrorResponses } from '../../http/schemas.js';
+import { invalid } from '../../shared/errors.js';
+import type { AccessService } from './access.service.js';
+import {
+  ActionSearchRequest,
+  ActionSearchResponse,
+  DecisionResponse,
+  EntitySearchResponse,
+  EvaluationRequest,
+  EvaluationsRequest,
+  EvaluationsResponse,
+  MetadataResponse,
+  ResourceSearchRequest,
+  SubjectSearchRequest,
+  evaluationItemCheck,
+} from './authzen.schemas.js';
+import type { Decision, DecisionRequest } from './pdp.js';
+import type { SearchInput, SearchService } from './search.service.js';
+
+const tags = ['access (AuthZEN 1.0)'];
+
+/** The decision as the caller sees it: reason codes and obligations, never rule ids nor facts. */
+export function presentDecision(d: Decision): DecisionResponse {
+  if (d.decision && d.obligations.length === 0) return { decision: true };
+  const context: Record<string, unknown> = {};
+  if (!d.decision) context.reasons = d.reasons;
+  if (d.obligations.length > 0) context.obligations = d.obligations;
+  return { decision: d.decision, context };
+}
+
+function toRequest(body: EvaluationRequest, callerId: string): DecisionRequest {
+  return {
+    subject: body.subject,
+    resource: body.resource,
+    action: body.action,
+    ...(body.context ? { context: body.context } : {}),
+    callerId,
+  };
+}
+
+const requestId = (request: FastifyRequest) => String(request.id);
+
+/** Authenticates before the body is validated, so an anonymous caller gets 401, not a schema error. */
+const authorise = (scope: string) => (request: FastifyRequest) => {
+  requireApplication(request, scope);
+  return Promise.resolve();
+};
+
+/** POST /access/v1/*: evaluation, evaluations and search, for registered applications. */
+export function authzenRoutes(access: AccessService, search: SearchService): FastifyPluginAsync {
+  return (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/.well-known/authzen-configuration',
+      {
+        schema: {
+          tags,
+          summary: 'AuthZEN policy decision point metadata',
+          security: [],
+          response: { 200: MetadataResponse },
+        },
+      },
+      (request) => {
+        // The identifier must equal the URL the metadata was fetched from (mix-up protection).
+        const base = `${request.protocol}://${request.host}`;
+        return {
+          policy_decision_point: base,
+          access_evaluation_endpoint: `${base}/access/v1/evaluation`,
+          access_evaluations_endpoint: `${base}/access/v1/evaluations`,
+          search_subject_endpoint: `${base}/access/v1/search/subject`,
+          search_resource_endpoint: `${base}/access/v1/search/resource`,
+          search_action_endpoint: `${base}/access/v1/search/action`,
+        };
+      },
+    );
+
+    app.post(
+      '/access/v1/evaluation',
+      {
+        preValidation: authorise('pdp.evaluate'),
+        schema: {
+          tags,
+          summary: 'Decide one access request',
+          body: EvaluationRequest,
+          response: { 200: DecisionResponse, ...ErrorResponses },
+        },
+      },
+      (request) => {
+        const caller = requireApplication(request, 'pdp.evaluate');
+        return presentDecision(
+          access.evaluate(toRequest(request.body, caller.applicationId), { requestId: requestId(request) }),
+        );
+      },
+    );
+
+    app.post(
+      '/access/v1/evaluations',
+      {
+        preValidation: authorise('pdp.evaluate'),
+        schema: {
+          tags,
+          summary:
+            'Decide several access requests (boxcarring), with default values and evaluation semantics',
+          body: EvaluationsRequest,
+          response: { 200: EvaluationsResponse, ...ErrorResponses },
+        },
+      },
+      (request) => {
+        const caller = requireApplication(request, 'pdp.evaluate');
+        const body = request.body;
+        const items = body.evaluations ?? [];
+        const base = {
+          subject: body.subject,
+          resource: body.resource,
+          action: body.action,
+          context: body.context,
+        };
+        if (items.length === 0) {
+          // No (or an empty) evaluations array: the request is a single evaluation.
+          if (!evaluationItemCheck.Check(base)) throw invalidItem(base);
+          return presentDecision(
+            access.evaluate(toRequest(base, caller.applicationId), {
+              requestId: requestId(request),
+            }),
+          );
+        }
+        const semantic = body.options?.evaluations_semantic ?? 'execute_all';
+        const out: DecisionResponse[] = [];
+        for (const item of items) {
+          // Each item's own subject/resource/action/context replaces the default as a whole.
+          const merged: Record<string, unknown> = { ...base };
+          for (const key of ['subject', 'resource', 'action', 'context'] as const) {
+            if (Object.hasOwn(item, key)) merged[key] = (item as Record<string, unknown>)[key];
+          }
+          let result: DecisionResponse;
+          if (evaluationItemCheck.Check(merged)) {
+            result = presentDecision(
+              access.evaluate(toRequest(merged, caller.applicationId), { requestId: requestId(request) }),
+            );
+          } else {
+            result = { decision: false, context: { error: { status: 400, message: firstProblem(merged) } } };
+          }
+          out.push(result);
+          if (semantic === 'deny_on_first_deny' && !result.decision) break;
+          if (semantic === 'permit_on_first_permit' && result.decision) break;
+        }
+        return { evaluations: out };
+      },
+    );
+
+    const searchInput = (
+      body: { subject: unknown; resource: unknown; action?: unknown; context?: unknown; page?: unknown },
+      callerId: string,
+    ): SearchInput =>
+      ({
+        subject: body.subject,
+        resource: body.resource,
+        ...(body.action !== undefined ? { action: body.action } : {}),
+        ...(body.context !== undefined ? { context: body.context } : {}),
+        ...(body.page !== undefined ? { page: body.page } : {}),
+        callerId,
+      }) as SearchInput;
+
+    app.post(
+      '/access/v1/search/subject',
+      {
+        preValidation: authorise('pdp.search'),
+        schema: {
+          tags,
+          summary: 'Subjects that may perform an action on a resource',
+          body: SubjectSearchRequest,
+          response: { 200: EntitySearchResponse, ...ErrorResponses },
+        },
+      },
+      (request) =>
+        search.subjects(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+    );
+    app.post(
+      '/access/v1/search/resource',
+      {
+        preValidation: authorise('pdp.search'),
+        schema: {
+          tags,
+          summary: 'Resources a subject may perform an action on',
+          body: ResourceSearchRequest,
+          response: { 200: EntitySearchResponse, ...ErrorResponses },
+        },
+      },
+      (request) =>
+        search.resources(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+    );
+    app.post(
+      '/access/v1/search/action',
+      {
+        preValidation: authorise('pdp.search'),
+        schema: {
+          tags,
+          summary: 'Actions a subject may perform on a resource',
+          body: ActionSearchRequest,
+          response: { 200: ActionSearchResponse, ...ErrorResponses },
+        },
+      },
+      (request) =>
+        search.actions(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+    );
+    return Promise.resolve();
+  };
+}
+
+function firstProblem(value: unknown): string {
+  const first = evaluationItemCheck.Errors(value).First();
+  return first ? `${first.path || '/'}: ${first.message}`.slice(0, 200) : 'invalid evaluation';
+}
+
+function invalidItem(value: unknown) {
+  return invalid('VALIDATION_FAILED', 'the request does not match the schema', {
+    issues: [{ message: firstProblem(value) }],
+  });
+}

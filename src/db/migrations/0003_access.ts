@@ -15,6 +15,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('organisation_id', 'text')
     .addColumn('application_id', 'text')
     .addColumn('break_glass', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('justification', 'text')
     .execute();
   await db.schema.createIndex('access_disclosures_time').on('access_disclosures').column('time').execute();
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AccessDisclosureTable } from '../../db/schema.js';
 import type { VigieEvent } from '../../shared/event.js';
 import type { IdGenerator } from '../../shared/ids.js';
@@ -93,6 +94,7 @@ export function decisionEvents(
       source: 'vigie',
     });
   }
+  const justification = breakGlass ? text(own(breakGlass, 'justification'), 500) : undefined;
   if (breakGlass) {
     events.push({
       id: ids.next(),
@@ -105,8 +107,11 @@ export function decisionEvents(
       data: {
         decisionEventId: id,
         purpose: text(own(breakGlass, 'purpose'), 100),
-        // The justification is the agent's own statement, kept for the reviewer; bounded.
-        justification: text(own(breakGlass, 'justification'), 500),
+        // The agent's free text may name a person: the immutable journal keeps only its digest; the
+        // words stay in access_disclosures for the reviewer, where they can be erased.
+        ...(justification !== undefined
+          ? { justificationSha256: createHash('sha256').update(justification, 'utf8').digest('hex') }
+          : {}),
         review: 'pending',
       },
       source: 'vigie',
@@ -123,6 +128,7 @@ export function decisionEvents(
           organisation_id: b.organisationId ?? null,
           application_id: b.applicationId ?? null,
           break_glass: d.breakGlass ? 1 : 0,
+          justification: d.breakGlass ? (justification ?? null) : null,
         }
       : d.decision && d.breakGlass && account && request.resource.type === 'record'
         ? {
@@ -133,6 +139,7 @@ export function decisionEvents(
             organisation_id: null,
             application_id: null,
             break_glass: 1,
+            justification: justification ?? null,
           }
         : undefined;
   return {

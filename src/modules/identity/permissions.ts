@@ -79,6 +79,8 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
       'lineage.read',
       'caseload.read',
     ],
+    // It can reactivate a contained account and tune the rules that would catch it: granting it
+    // takes four-eyes, and its holders belong in the privileged inventory.
     privileged: true,
     delegable: false,
   },
@@ -102,7 +104,7 @@ export const BUILTIN_ROLES: readonly BuiltinRole[] = [
       'account.reactivate',
       'caseload.read',
     ],
-    privileged: false,
+    privileged: true,
     delegable: false,
   },
   {

@@ -385,14 +385,9 @@ async function benchA5() {
       '>= 3',
     ),
   );
-  ratios.push(
-    ratio(
-      'A5t',
-      'vigie proofs/s ÷ merkletreejs proofs/s (means, informational)',
-      oursCase.opsPerSec / theirsCase.opsPerSec,
-      '>= 0',
-    ),
-  );
+  // Throughput by means, reported beside the ratio rather than as one: it has no goal in the issue.
+  oursCase.meanThroughputOverMerkletreejs =
+    Math.round((oursCase.opsPerSec / theirsCase.opsPerSec) * 1000) / 1000;
 }
 
 // ---- A6: full rebuild vs minimal loop; peak memory vs merkletreejs -----------------------------------

@@ -22,9 +22,16 @@ export interface Config {
     readonly signingKeyPath: string;
     /** Group-commit window of the journal integrator, in milliseconds. */
     readonly integrateIntervalMs: number;
+    /** Ed25519 private key seed from VIGIE_JOURNAL_KEY (base64, 32 bytes); wins over the key file. */
+    readonly signingKey?: Buffer;
   };
   readonly policyDir: string;
   readonly rulesDir: string;
+  /** Where alerts are forwarded besides the API and live stream; both optional. */
+  readonly alerts: {
+    readonly webhook?: { readonly url: string; readonly secret: string };
+    readonly syslog?: { readonly protocol: 'udp' | 'tcp'; readonly host: string; readonly port: number };
+  };
 }
 
 export class ConfigError extends Error {
@@ -67,6 +74,45 @@ function databaseUrl(env: Env, dataDir: string): string {
   throw new ConfigError('VIGIE_DATABASE_URL', 'expected sqlite:<path> or postgres://…');
 }
 
+function journalKey(raw: string | undefined): Buffer | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const seed = Buffer.from(raw, 'base64');
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(raw) || seed.length !== 32) {
+    throw new ConfigError('VIGIE_JOURNAL_KEY', 'expected the base64 of a 32-byte Ed25519 private key');
+  }
+  return seed;
+}
+
+function alertTargets(env: Env): Config['alerts'] {
+  const out: { webhook?: { url: string; secret: string }; syslog?: Config['alerts']['syslog'] } = {};
+  const url = env.VIGIE_ALERT_WEBHOOK_URL;
+  if (url) {
+    if (!/^https?:\/\/[^\s]{1,2000}$/.test(url))
+      throw new ConfigError('VIGIE_ALERT_WEBHOOK_URL', 'expected an http(s) URL');
+    const secret = env.VIGIE_ALERT_WEBHOOK_SECRET;
+    if (!secret || secret.length < 16) {
+      throw new ConfigError(
+        'VIGIE_ALERT_WEBHOOK_SECRET',
+        'needs at least 16 characters when a webhook is set',
+      );
+    }
+    out.webhook = Object.freeze({ url, secret });
+  }
+  const syslog = env.VIGIE_ALERT_SYSLOG;
+  if (syslog) {
+    const m = /^(udp|tcp):\/\/([^:/\s]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(syslog);
+    if (!m || Number(m[3]) > 65535) {
+      throw new ConfigError('VIGIE_ALERT_SYSLOG', 'expected udp://host:port or tcp://host:port');
+    }
+    out.syslog = Object.freeze({
+      protocol: m[1] as 'udp' | 'tcp',
+      host: m[2]!.replace(/^\[|\]$/g, ''),
+      port: Number(m[3]),
+    });
+  }
+  return Object.freeze(out);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses the environment into a frozen Config; throws ConfigError naming the faulty variable. */
@@ -95,9 +141,11 @@ export function parseConfig(env: Env = process.env): Config {
       origin,
       signingKeyPath: env.VIGIE_JOURNAL_KEY_PATH ?? path.join(dataDir, 'journal-ed25519.key'),
       integrateIntervalMs: integer(env, 'VIGIE_JOURNAL_INTERVAL_MS', 200, 1, 1000),
+      signingKey: journalKey(env.VIGIE_JOURNAL_KEY),
     }),
     policyDir: env.VIGIE_POLICY_DIR ?? 'policies',
     rulesDir: env.VIGIE_RULES_DIR ?? 'rules',
+    alerts: alertTargets(env),
   };
   return Object.freeze(config);
 }

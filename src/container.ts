@@ -6,7 +6,14 @@ import type { DatabaseHandle, Db, Dialect } from './db/database.js';
 import type { Clock } from './shared/clock.js';
 import { EventBus } from './shared/event-bus.js';
 import type { IdGenerator } from './shared/ids.js';
+import { createDetectionModule } from './modules/detection/index.js';
+import { createIngestModule } from './modules/ingest/index.js';
 import { createPrincipalResolver, type PrincipalResolver } from './modules/identity/principal.service.js';
+import { createIdentityModule } from './modules/identity/index.js';
+import { createCaseloadModule } from './modules/caseload/index.js';
+import { createApplicationsModule } from './modules/applications/index.js';
+import { createJournalModule } from './modules/journal/index.js';
+import { createAccessModule } from './modules/access/index.js';
 
 /** What every module may be handed; each takes only the parts it needs. */
 export interface CoreDeps {
@@ -67,6 +74,17 @@ export function createContainer(input: {
   const modules: VigieModule[] = [];
   // Modules, in dependency order. Each line builds one capability from core and the modules before it.
   // (identity) (caseload, applications) (journal) (access) (detection, ingest)
+  const identity = createIdentityModule(core);
+  modules.push(identity);
+  const caseload = createCaseloadModule(core);
+  const applications = createApplicationsModule(core);
+  modules.push(caseload, applications);
+  const journal = createJournalModule(core);
+  modules.push(journal);
+  const access = createAccessModule(core);
+  modules.push(access);
+  const detection = createDetectionModule(core, { identity: identity.service, controls: access.controls });
+  modules.push(detection, createIngestModule(core, detection.service));
 
   return {
     core,

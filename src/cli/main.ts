@@ -4,6 +4,12 @@ import { parseConfig } from '../config.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/database.js';
 import { reportStartupError, serve } from '../main.js';
+import { registerAdminCommands } from './admin.js';
+import { registerAppCommands } from './app.js';
+import { registerImportCommand } from './import.js';
+import { registerPolicyCommands } from './policy.js';
+import { registerJournalCommands } from './journal.js';
+import { registerRuleCommands } from './rules.js';
 
 /**
  * `vigie`: one entry for the server and the operator's commands. Commands reuse the services
@@ -13,7 +19,10 @@ export function buildCli(): Command {
   const program = new Command('vigie').description(
     'Vigie: govern accounts, decide access, detect abuse, prove it',
   );
-  program.command('serve', { isDefault: true }).description('serve the HTTP API (default command)').action(serve);
+  program
+    .command('serve', { isDefault: true })
+    .description('serve the HTTP API (default command)')
+    .action(serve);
   program
     .command('migrate')
     .description('apply pending database migrations')
@@ -30,6 +39,12 @@ export function buildCli(): Command {
       }
     });
   // Each capability adds its commands below, one line each.
+  registerAdminCommands(program);
+  registerAppCommands(program);
+  registerImportCommand(program);
+  registerPolicyCommands(program);
+  registerJournalCommands(program);
+  registerRuleCommands(program);
   return program;
 }
 

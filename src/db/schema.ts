@@ -145,4 +145,119 @@ export interface Database {
   data_subjects: DataSubjectTable;
   follows: FollowTable;
   events: EventTable;
+  journal_tiles: JournalTileTable;
+  journal_state: JournalStateTable;
+  alerts: AlertTable;
+  responses: ResponseTable;
+  access_disclosures: AccessDisclosureTable;
+  access_controls: AccessControlTable;
+  access_export_approvals: AccessExportApprovalTable;
+}
+
+export interface AlertTable {
+  id: string;
+  rule_id: string;
+  title: string;
+  severity: string;
+  /** 'new' | 'acknowledged' | 'closed_true_positive' | 'closed_false_positive' */
+  status: string;
+  entity_type: string;
+  entity_id: string;
+  organisation_id: string | null;
+  /** Materialised path of the organisation, copied so listing by scope is a prefix test. */
+  organisation_path: string | null;
+  dedup_key: string;
+  /** JSON array of tags (ATT&CK and others). */
+  tags: string;
+  /** JSON array of event ids, the evidence, oldest first, bounded. */
+  evidence: string;
+  /** JSON object of rule-specific facts (counts, thresholds, countries); ids and codes only. */
+  summary: string;
+  occurrences: number;
+  first_event_at: string;
+  last_event_at: string;
+  raised_event_id: string;
+  comment: string | null;
+  updated_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ResponseTable {
+  id: string;
+  alert_id: string;
+  rule_id: string;
+  action: string;
+  target_type: string;
+  target_id: string;
+  /** 'executed' | 'failed' | 'undone' */
+  status: string;
+  error_code: string | null;
+  result: string;
+  executed_at: string;
+  executed_event_id: string;
+  undone_at: string | null;
+  undone_by: string | null;
+}
+
+/** A record disclosed by an allowed access decision: replayed on start to rebuild budget windows. */
+export interface AccessDisclosureTable {
+  /** Id of the `access.decision` event that disclosed the record. */
+  event_id: string;
+  time: string;
+  record_id: string;
+  account_id: string | null;
+  organisation_id: string | null;
+  application_id: string | null;
+  break_glass: number;
+  /** Break-glass only: the agent's own words, kept here (erasable) and only hashed in the journal. */
+  justification: string | null;
+}
+
+export interface AccessControlTable {
+  id: string;
+  /** 'freeze' (no disclosure while set) | 'step_up' (phishing-resistant re-authentication required). */
+  kind: string;
+  target_type: string;
+  target_id: string;
+  reason: string;
+  created_by: string;
+  created_at: string;
+  cleared_by: string | null;
+  cleared_at: string | null;
+}
+
+export interface AccessExportApprovalTable {
+  id: string;
+  /** SHA-256 (hex) of the approval token; the token is shown once to the approver. */
+  token_hash: string;
+  requester_account_id: string;
+  approver_account_id: string;
+  max_records: number;
+  purpose: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** One tile of the journal's Merkle tree (C2SP tlog-tiles): level, index, width, stored rows. */
+export interface JournalTileTable {
+  level: number;
+  idx: number;
+  /** Hashes in the bottom row, 1–256; 256 once the tile is full (then never rewritten). */
+  width: number;
+  /** The bottom row (what is served), then the tile's complete interior rows of heights 1–7. */
+  hashes: Buffer;
+}
+
+/** The single row (id 1) describing the integrated tree and its last signed checkpoint. */
+export interface JournalStateTable {
+  id: number;
+  tree_size: number;
+  root_hash: Buffer;
+  /** The right frontier: complete subtree hashes on the right edge, largest first, concatenated. */
+  frontier: Buffer;
+  /** The last signed checkpoint (C2SP signed note); null before the first start. */
+  checkpoint: string | null;
+  updated_at: string | null;
 }

@@ -1,5 +1,9 @@
 import type { Migration } from 'kysely';
 import * as foundation from './0001_foundation.js';
+import * as journal from './0002_journal.js';
+import * as access from './0003_access.js';
+import * as caseload from './0003_caseload.js';
+import * as detection from './0004_detection.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -7,4 +11,8 @@ import * as foundation from './0001_foundation.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_journal': journal,
+  '0003_access': access,
+  '0003_caseload': caseload,
+  '0004_detection': detection,
 };

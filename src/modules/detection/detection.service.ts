@@ -1,0 +1,203 @@
+import { Counter, Gauge } from 'prom-client';
+import type { CoreDeps } from '../../container.js';
+import type { VigieEvent } from '../../shared/event.js';
+import { findAlert } from './alert.repository.js';
+import { createAlertService } from './alert.service.js';
+import type { AlertForwarder } from './alert.forwarder.js';
+import { AlertStream } from './alert.stream.js';
+import { DetectionEngine, type EngineOptions } from './detection.engine.js';
+import { loadDirectorySnapshot } from './directory.repository.js';
+import { EntityDirectory } from './entity.directory.js';
+import { GeoLocator } from './geo.locator.js';
+import { createResponseService, type ResponseActions } from './response.service.js';
+import { loadRuleDirectory, RuleSetError, type LoadedRule } from './rule.loader.js';
+import type { Finding } from './rule.runtime.js';
+import { runCommand } from '../events/command.js';
+
+export type DetectionDeps = Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger' | 'metrics' | 'config'>;
+
+export interface DetectionOptions {
+  readonly rulesDir?: string;
+  readonly forwarders?: readonly AlertForwarder[];
+  readonly actions: ResponseActions;
+  readonly engine?: EngineOptions;
+  /** How much recent history to replay at start to warm windows, first-seen sets and baselines. */
+  readonly warmUp?: { readonly days: number; readonly maxEvents: number };
+}
+
+const WARM_PAGE = 2000;
+
+/**
+ * Detection wired together: the engine follows the bus, its findings become alerts (one at a time, in
+ * order), new alerts go to the live stream, the forwarders and the rule's responses.
+ */
+export function createDetectionService(deps: DetectionDeps, options: DetectionOptions) {
+  const directory = new EntityDirectory();
+  const engine = new DetectionEngine({ directory, geo: new GeoLocator() }, options.engine);
+  const alerts = createAlertService({ ...deps, organisationPath: (id) => directory.organisationPath(id) });
+  const responses = createResponseService(deps, options.actions);
+  const stream = new AlertStream();
+  const rulesDir = options.rulesDir ?? deps.config.rulesDir;
+  let loaded: LoadedRule[] = [];
+  let chain: Promise<void> = Promise.resolve();
+  let unsubscribe: (() => void) | undefined;
+  let reloadPending = false;
+
+  const findingsTotal = metric(
+    () =>
+      new Counter({
+        name: 'vigie_detection_findings_total',
+        help: 'Findings raised by the detection engine',
+        labelNames: ['rule'],
+        registers: [deps.metrics],
+      }),
+    'vigie_detection_findings_total',
+  );
+  metric(
+    () =>
+      new Gauge({
+        name: 'vigie_detection_backlog',
+        help: 'Events waiting for the detection engine',
+        registers: [deps.metrics],
+        collect() {
+          this.set(engine.backlog);
+        },
+      }),
+    'vigie_detection_backlog',
+  );
+
+  function metric<T>(make: () => T, name: string): T {
+    return (deps.metrics.getSingleMetric(name) as T | undefined) ?? make();
+  }
+
+  async function handle(finding: Finding): Promise<void> {
+    const { alert, created } = await alerts.raise(finding);
+    if (!created) return;
+    const row = await findAlert(deps.db, alert.id);
+    if (row) stream.publish(alert, row);
+    for (const f of options.forwarders ?? []) {
+      f.forward(alert).catch((error: unknown) =>
+        deps.logger.warn(
+          { alertId: alert.id, err: error instanceof Error ? error.message : 'error' },
+          'alert forwarding failed',
+        ),
+      );
+    }
+    await responses.executeFor(alert, finding);
+  }
+
+  engine.onFinding((finding) => {
+    findingsTotal.inc({ rule: finding.rule.id });
+    chain = chain
+      .then(() => handle(finding))
+      .catch((error: unknown) => {
+        deps.logger.error(
+          { err: error instanceof Error ? error.message : 'error', ruleId: finding.rule.id },
+          'raising an alert failed',
+        );
+      });
+  });
+  engine.onError((error) =>
+    deps.logger.error({ err: error instanceof Error ? error.message : 'error' }, 'a rule failed on an event'),
+  );
+  engine.onDirectoryStale(() => {
+    if (reloadPending) return;
+    reloadPending = true;
+    setTimeout(() => {
+      reloadPending = false;
+      loadDirectorySnapshot(deps.db)
+        .then((s) => directory.load(s))
+        .catch(() => deps.logger.warn('detection directory reload failed'));
+    }, 200).unref();
+  });
+
+  /** Replays recent history through the rules without raising anything, so state survives a restart. */
+  async function warmUp(): Promise<number> {
+    const w = options.warmUp ?? { days: 30, maxEvents: 200_000 };
+    const since = new Date(deps.clock.now().getTime() - w.days * 86_400_000).toISOString();
+    let seen = 0;
+    let afterSeq = -1;
+    while (seen < w.maxEvents) {
+      const rows = await deps.db
+        .selectFrom('events')
+        .select(['seq', 'payload'])
+        .where('seq', '>', afterSeq)
+        .where('time', '>=', since)
+        .orderBy('seq')
+        .limit(Math.min(WARM_PAGE, w.maxEvents - seen))
+        .execute();
+      if (rows.length === 0) break;
+      for (const r of rows) engine.process(JSON.parse(r.payload) as VigieEvent, false);
+      seen += rows.length;
+      afterSeq = Number(rows[rows.length - 1]!.seq);
+    }
+    return seen;
+  }
+
+  return {
+    engine,
+    alerts,
+    responses,
+    stream,
+    directory,
+
+    /** Loads rules and facts, replays recent history, then follows the bus. */
+    async start(): Promise<void> {
+      try {
+        loaded = loadRuleDirectory(rulesDir, engine.env);
+        engine.setRules(loaded.map((l) => l.rule));
+      } catch (error) {
+        // Detection must not keep Vigie from starting; the problem is visible in the log and the API.
+        deps.logger.error(
+          { problems: error instanceof RuleSetError ? error.problems : [] },
+          'detection rules refused',
+        );
+      }
+      directory.load(await loadDirectorySnapshot(deps.db));
+      const replayed = await warmUp();
+      deps.logger.info({ rules: loaded.length, replayed }, 'detection started');
+      unsubscribe = deps.bus.subscribe((events) => engine.enqueue(events));
+    },
+
+    async stop(): Promise<void> {
+      unsubscribe?.();
+      stream.close();
+      await engine.idle();
+      await chain;
+    },
+
+    /** Waits until every queued event is evaluated and every finding handled (tests, shutdown). */
+    async settled(): Promise<void> {
+      await engine.idle();
+      let current: Promise<void>;
+      do {
+        current = chain;
+        await current;
+      } while (current !== chain);
+    },
+
+    loadedRules: () => loaded,
+
+    /**
+     * Re-reads the rules directory. On any problem nothing changes (the running rules stay) and the
+     * problems are thrown; on success the swap is journaled as `rules.reloaded`.
+     */
+    async reloadRules(actor: { type: 'account' | 'system'; id: string }): Promise<{ count: number }> {
+      const next = loadRuleDirectory(rulesDir, engine.env);
+      await runCommand(deps, ({ emit }) => {
+        emit({
+          kind: 'rules.reloaded',
+          actor,
+          outcome: 'success',
+          data: { count: next.length, ruleIds: next.map((l) => l.rule.id).slice(0, 500) },
+        });
+        return Promise.resolve();
+      });
+      loaded = next;
+      engine.setRules(next.map((l) => l.rule));
+      return { count: next.length };
+    },
+  };
+}
+
+export type DetectionService = ReturnType<typeof createDetectionService>;

@@ -1,0 +1,248 @@
+import type { CoreDeps } from '../../container.js';
+import type { ResponseTable } from '../../db/schema.js';
+import { conflict, notFound, VigieError } from '../../shared/errors.js';
+import { isUuid } from '../../shared/ids.js';
+import { eventActorOf, type AccountPrincipal, type Actor, type SystemActor } from '../../shared/principal.js';
+import { runCommand } from '../events/command.js';
+import * as repo from './alert.repository.js';
+import { alertVisibleTo, type Alert } from './alert.service.js';
+import type { Finding } from './rule.runtime.js';
+import type { ResponseAction } from './rule.schema.js';
+
+/**
+ * Responses declared by rules, executed by Vigie itself (a system actor named after the rule) through
+ * the same services a person would use, so each change is journaled by its owner (account.suspended,
+ * budget.frozen…). Each response is also recorded with a `response.executed` (or `response.failed`)
+ * event linked to the alert, and an analyst can undo it.
+ */
+type ControlTarget = { type: 'organisation' | 'application' | 'account'; id: string };
+
+/** What detection needs from identity and access; wired from their services in index.ts. */
+export interface ResponseActions {
+  readonly identity: {
+    suspendAccount(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+    suspendLineage(actor: Actor, accountId: string, reason: string): Promise<{ suspended: string[] }>;
+    reactivateAccount(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+    revokeAccountTokens(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+  };
+  readonly controls: {
+    freezeBudgets(actor: Actor, target: ControlTarget, reason: string): Promise<unknown>;
+    unfreezeBudgets(actor: Actor, target: ControlTarget, reason: string): Promise<unknown>;
+    requireStepUp(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+    clearStepUp(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+  };
+}
+
+export interface ResponseRecord {
+  readonly id: string;
+  readonly alertId: string;
+  readonly ruleId: string;
+  readonly action: string;
+  readonly target: { type: string; id: string };
+  readonly status: string;
+  readonly errorCode: string | null;
+  readonly result: Record<string, unknown>;
+  readonly executedAt: string;
+  readonly executedEventId: string;
+  readonly undoneAt: string | null;
+  readonly undoneBy: string | null;
+}
+
+export function presentResponse(r: ResponseTable): ResponseRecord {
+  return {
+    id: r.id,
+    alertId: r.alert_id,
+    ruleId: r.rule_id,
+    action: r.action,
+    target: { type: r.target_type, id: r.target_id },
+    status: r.status,
+    errorCode: r.error_code,
+    result: JSON.parse(r.result) as Record<string, unknown>,
+    executedAt: r.executed_at,
+    executedEventId: r.executed_event_id,
+    undoneAt: r.undone_at,
+    undoneBy: r.undone_by,
+  };
+}
+
+function targetOf(
+  action: ResponseAction,
+  wanted: string | undefined,
+  alert: Alert,
+  finding: Finding,
+): ControlTarget | undefined {
+  const entity = finding.entity;
+  if (action !== 'freeze_budgets')
+    return entity.type === 'account' ? { type: 'account', id: entity.id } : undefined;
+  const type = (wanted ?? entity.type) as ControlTarget['type'];
+  if (type === entity.type) return { type, id: entity.id };
+  if (type === 'organisation' && alert.organisationId) return { type, id: alert.organisationId };
+  return undefined;
+}
+
+const codeOf = (error: unknown) => (error instanceof VigieError ? error.code : 'RESPONSE_FAILED');
+
+export function createResponseService(
+  deps: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger'>,
+  actions: ResponseActions,
+) {
+  async function perform(
+    action: ResponseAction,
+    actor: Actor,
+    target: ControlTarget,
+    reason: string,
+  ): Promise<Record<string, unknown>> {
+    const { identity, controls } = actions;
+    switch (action) {
+      case 'suspend_account':
+        await identity.suspendAccount(actor, target.id, reason);
+        return {};
+      case 'suspend_lineage': {
+        const r = await identity.suspendLineage(actor, target.id, reason);
+        return { suspended: r.suspended };
+      }
+      case 'revoke_tokens':
+        await identity.revokeAccountTokens(actor, target.id, reason);
+        return {};
+      case 'freeze_budgets':
+        await controls.freezeBudgets(actor, target, reason);
+        return {};
+      case 'require_step_up':
+        await controls.requireStepUp(actor, target.id, reason);
+        return {};
+    }
+  }
+
+  async function record(
+    alert: Alert,
+    action: string,
+    target: { type: string; id: string },
+    outcome: { ok: true; result: Record<string, unknown> } | { ok: false; code: string },
+  ): Promise<ResponseRecord> {
+    const actor: SystemActor = { kind: 'system', id: `detection:${alert.ruleId}` };
+    return runCommand(deps, async ({ trx, emit, now }) => {
+      const id = deps.ids.next();
+      const event = emit({
+        kind: outcome.ok ? 'response.executed' : 'response.failed',
+        actor: eventActorOf(actor),
+        target,
+        ...(alert.organisationId ? { organisationId: alert.organisationId } : {}),
+        outcome: outcome.ok ? 'success' : 'failure',
+        ...(outcome.ok ? {} : { reason: outcome.code }),
+        data: { responseId: id, alertId: alert.id, ruleId: alert.ruleId, action },
+      });
+      const row: ResponseTable = {
+        id,
+        alert_id: alert.id,
+        rule_id: alert.ruleId,
+        action,
+        target_type: target.type,
+        target_id: target.id,
+        status: outcome.ok ? 'executed' : 'failed',
+        error_code: outcome.ok ? null : outcome.code,
+        result: JSON.stringify(outcome.ok ? outcome.result : {}),
+        executed_at: now.toISOString(),
+        executed_event_id: event.id,
+        undone_at: null,
+        undone_by: null,
+      };
+      await repo.insertResponse(trx, row);
+      return presentResponse(row);
+    });
+  }
+
+  return {
+    /** Runs the responses a rule declares for a newly raised alert; a failure is recorded, not thrown. */
+    async executeFor(alert: Alert, finding: Finding): Promise<ResponseRecord[]> {
+      const out: ResponseRecord[] = [];
+      const actor: SystemActor = { kind: 'system', id: `detection:${alert.ruleId}` };
+      const reason = `detection alert ${alert.id} (${alert.ruleId})`;
+      for (const r of finding.rule.doc.responses ?? []) {
+        const target = targetOf(r.action, r.target, alert, finding);
+        if (!target) {
+          out.push(
+            await record(alert, r.action, finding.entity, { ok: false, code: 'RESPONSE_TARGET_MISMATCH' }),
+          );
+          continue;
+        }
+        try {
+          const result = await perform(r.action, actor, target, reason);
+          out.push(await record(alert, r.action, target, { ok: true, result }));
+        } catch (error) {
+          deps.logger.warn(
+            { ruleId: alert.ruleId, action: r.action, code: codeOf(error) },
+            'detection response failed',
+          );
+          out.push(await record(alert, r.action, target, { ok: false, code: codeOf(error) }));
+        }
+      }
+      return out;
+    },
+
+    async listForAlert(alertId: string): Promise<ResponseRecord[]> {
+      return (await repo.listResponsesOfAlert(deps.db, alertId)).map(presentResponse);
+    },
+
+    /** Reverses an executed response as the analyst (whose own permissions the services check). */
+    async undo(principal: AccountPrincipal, id: string, reason: string): Promise<ResponseRecord> {
+      const row = isUuid(id) ? await repo.findResponse(deps.db, id) : undefined;
+      const alert = row ? await repo.findAlert(deps.db, row.alert_id) : undefined;
+      if (!row || !alert || !alertVisibleTo(principal, alert))
+        throw notFound('RESPONSE_NOT_FOUND', 'response');
+      if (row.status !== 'executed')
+        throw conflict('RESPONSE_NOT_UNDOABLE', `a ${row.status} response cannot be undone`, {
+          status: row.status,
+        });
+      const { identity, controls } = actions;
+      const target = { type: row.target_type, id: row.target_id } as ControlTarget;
+      const undoResult: Record<string, unknown> = {};
+      switch (row.action as ResponseAction) {
+        case 'revoke_tokens':
+          throw conflict('RESPONSE_NOT_REVERSIBLE', 'revoked tokens stay revoked; issue new ones instead');
+        case 'suspend_account':
+          await identity.reactivateAccount(principal, row.target_id, reason);
+          break;
+        case 'suspend_lineage': {
+          const suspended = (JSON.parse(row.result) as { suspended?: string[] }).suspended ?? [row.target_id];
+          const failed: Array<{ accountId: string; code: string }> = [];
+          for (const accountId of suspended) {
+            try {
+              await identity.reactivateAccount(principal, accountId, reason);
+            } catch (error) {
+              if (!(error instanceof VigieError)) throw error;
+              failed.push({ accountId, code: error.code });
+            }
+          }
+          undoResult.failed = failed;
+          break;
+        }
+        case 'freeze_budgets':
+          await controls.unfreezeBudgets(principal, target, reason);
+          break;
+        case 'require_step_up':
+          await controls.clearStepUp(principal, row.target_id, reason);
+          break;
+      }
+      return runCommand(deps, async ({ trx, emit, now }) => {
+        if (!(await repo.markResponseUndone(trx, row.id, principal.accountId, now.toISOString())))
+          throw conflict('RESPONSE_NOT_UNDOABLE', 'the response was undone meanwhile');
+        emit({
+          kind: 'response.undone',
+          actor: eventActorOf(principal),
+          target: { type: row.target_type, id: row.target_id },
+          ...(alert.organisation_id ? { organisationId: alert.organisation_id } : {}),
+          outcome: 'success',
+          data: { responseId: row.id, alertId: row.alert_id, action: row.action, ...undoResult },
+        });
+        return presentResponse({
+          ...row,
+          status: 'undone',
+          undone_at: now.toISOString(),
+          undone_by: principal.accountId,
+        });
+      });
+    },
+  };
+}
+
+export type ResponseService = ReturnType<typeof createResponseService>;

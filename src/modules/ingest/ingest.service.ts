@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import type { CoreDeps } from '../../container.js';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { VigieError } from '../../shared/errors.js';
+import type { VigieEvent } from '../../shared/event.js';
+import { insertEvents } from '../events/event.repository.js';
+import { stampEvent } from '../events/command.js';
+import { mapLegacy, type MappingDocument } from './legacy-mapping.js';
+import { mapOcsf, MappingError, type EventDraftIn } from './ocsf.mapper.js';
+
+/**
+ * Ingestion of events that business applications send. Each item is mapped on its own: a bad one is
+ * rejected with its index and a reason, the good ones are kept. Ids are derived from the sender's
+ * event id (or, without one, from the item's content) and the application, so a resent batch adds
+ * nothing. Accepted events, and one `ingest.batch_accepted` summary, commit in one transaction and
+ * are then published for detection.
+ */
+export const MAX_BATCH = 10_000;
+
+/** An NDJSON line that did not parse: rejected with its own index like any other bad event. */
+export class UnparsableItem {
+  constructor(readonly reason: string) {}
+}
+const MAX_EXPANDED = 50_000;
+const MAX_PAST_MS = 30 * 86_400_000;
+const MAX_FUTURE_MS = 5 * 60_000;
+
+export interface Rejection {
+  readonly index: number;
+  readonly code: string;
+  readonly reason: string;
+}
+
+export interface IngestResult {
+  readonly accepted: Array<{ index: number; ids: string[] }>;
+  readonly rejected: Rejection[];
+  readonly inserted: number;
+  readonly duplicates: number;
+}
+
+export interface IngestDeps extends Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids'> {
+  /** True when detection is too far behind to take `extra` more events now. */
+  readonly isBehind: (extra: number) => boolean;
+  readonly mappings: () => ReadonlyMap<string, MappingDocument>;
+}
+
+/** A UUID-shaped (version 8) id, stable for the same application and sender id. */
+export function derivedEventId(applicationId: string, key: string): string {
+  const h = createHash('sha256').update(`${applicationId}\n${key}`).digest();
+  h[6] = 0x80 | (h[6]! & 0x0f);
+  h[8] = 0x80 | (h[8]! & 0x3f);
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export function createIngestService(deps: IngestDeps) {
+  function toEvents(
+    item: unknown,
+    applicationId: string,
+    mapping: MappingDocument | undefined,
+  ): VigieEvent[] {
+    if (item instanceof UnparsableItem) throw new MappingError('INVALID_JSON', item.reason);
+    if (typeof item !== 'object' || item === null || Array.isArray(item))
+      throw new MappingError('NOT_AN_OBJECT', 'each event must be a JSON object');
+    const obj = item as Record<string, unknown>;
+    let drafts: EventDraftIn[];
+    if (mapping) drafts = [mapLegacy(mapping, obj, applicationId)];
+    else if (typeof obj.class_uid === 'number') drafts = mapOcsf(obj, applicationId);
+    else
+      throw new MappingError(
+        'UNKNOWN_FORMAT',
+        'expected an OCSF event (class_uid) or a ?mapping= for this format',
+      );
+    const now = deps.clock.now().getTime();
+    return drafts.map((d) => {
+      if (d.timeMs < now - MAX_PAST_MS)
+        throw new MappingError('TIME_TOO_OLD', 'time is more than 30 days in the past');
+      if (d.timeMs > now + MAX_FUTURE_MS)
+        throw new MappingError('TIME_IN_FUTURE', 'time is more than 5 minutes in the future');
+      const key =
+        d.sourceId ?? `content:${canonicalJson(obj)}${drafts.length > 1 ? `#${d.target?.id ?? ''}` : ''}`;
+      const event = stampEvent(deps, {
+        kind: d.kind,
+        actor: d.actor,
+        ...(d.target ? { target: d.target } : {}),
+        ...(d.organisationId ? { organisationId: d.organisationId } : {}),
+        ...(d.context ? { context: d.context } : {}),
+        outcome: d.outcome,
+        ...(d.reason ? { reason: d.reason } : {}),
+        ...(d.data ? { data: d.data } : {}),
+        source: applicationId,
+        time: new Date(d.timeMs).toISOString(),
+      });
+      return { ...event, id: derivedEventId(applicationId, key) };
+    });
+  }
+
+  return {
+    /** Maps, stores and publishes a batch; throws 413 for an oversized batch and 429 when detection is behind. */
+    async ingest(
+      applicationId: string,
+      items: readonly unknown[],
+      mappingName?: string,
+    ): Promise<IngestResult> {
+      if (items.length > MAX_BATCH)
+        throw new VigieError('BATCH_TOO_LARGE', 413, `a batch holds at most ${MAX_BATCH} events`, {
+          max: MAX_BATCH,
+        });
+      const mapping = mappingName === undefined ? undefined : deps.mappings().get(mappingName);
+      if (mappingName !== undefined && !mapping)
+        throw new VigieError('MAPPING_NOT_FOUND', 404, 'no mapping file has this name');
+      if (deps.isBehind(items.length))
+        throw new VigieError('INGEST_BACKPRESSURE', 429, 'detection is behind; retry this batch later', {
+          retryAfterSeconds: 1,
+        });
+
+      const accepted: Array<{ index: number; ids: string[] }> = [];
+      const rejected: Rejection[] = [];
+      const events: VigieEvent[] = [];
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        try {
+          const mapped = toEvents(item, applicationId, mapping).filter((e) => !seen.has(e.id));
+          if (events.length + mapped.length > MAX_EXPANDED)
+            throw new MappingError(
+              'BATCH_EXPANDS_TOO_MUCH',
+              `a batch may expand to at most ${MAX_EXPANDED} events`,
+            );
+          for (const e of mapped) seen.add(e.id);
+          events.push(...mapped);
+          accepted.push({ index, ids: mapped.map((e) => e.id) });
+        } catch (error) {
+          if (!(error instanceof MappingError)) throw error;
+          rejected.push({ index, code: error.code, reason: error.message });
+        }
+      });
+
+      let inserted: VigieEvent[] = [];
+      let summary: VigieEvent | undefined;
+      await deps.db.transaction().execute(async (trx) => {
+        const ids = new Set(await insertEvents(trx, events, { ignoreDuplicates: true }));
+        inserted = events.filter((e) => ids.has(e.id));
+        summary = stampEvent(deps, {
+          kind: 'ingest.batch_accepted',
+          actor: { type: 'application', id: applicationId },
+          outcome: 'success',
+          data: {
+            received: items.length,
+            accepted: accepted.length,
+            rejected: rejected.length,
+            inserted: inserted.length,
+            duplicates: events.length - inserted.length,
+          },
+        });
+        await insertEvents(trx, [summary]);
+      });
+      deps.bus.publish([...inserted, summary!]);
+      return { accepted, rejected, inserted: inserted.length, duplicates: events.length - inserted.length };
+    },
+  };
+}
+
+export type IngestService = ReturnType<typeof createIngestService>;

@@ -17,9 +17,9 @@ import type {
 const PAGE = 5000;
 const INSERT_CHUNK = 400;
 
-async function eachPage<T>(
+/** Visits a table in keyset pages by id; `fetch` reads the page after the given id (or the first). */
+async function eachPage<T extends { id: string }>(
   fetch: (after: string | undefined) => Promise<T[]>,
-  keyOf: (row: T) => string,
   visit: (rows: T[]) => void,
 ): Promise<void> {
   let after: string | undefined;
@@ -28,20 +28,21 @@ async function eachPage<T>(
     if (rows.length === 0) return;
     visit(rows);
     if (rows.length < PAGE) return;
-    after = keyOf(rows[rows.length - 1]!);
+    after = rows[rows.length - 1]!.id;
   }
 }
 
-export type OrganisationRow = Pick<OrganisationTable, 'id' | 'status' | 'kind' | 'path'>;
-export type AccountRow = Pick<
-  AccountTable,
-  'id' | 'organisation_id' | 'status' | 'kind' | 'approved_at' | 'created_at'
->;
-export type ApplicationRow = Pick<ApplicationTable, 'id' | 'organisation_id' | 'status' | 'kind'>;
-export type FollowRow = Pick<
-  FollowTable,
-  'id' | 'subject_id' | 'organisation_id' | 'account_id' | 'relation' | 'until'
->;
+const ORGANISATION_COLUMNS = ['id', 'status', 'kind', 'path'] as const;
+const ACCOUNT_COLUMNS = ['id', 'organisation_id', 'status', 'kind', 'approved_at', 'created_at'] as const;
+const ASSIGNMENT_COLUMNS = ['id', 'account_id', 'role_id', 'organisation_id', 'expires_at'] as const;
+const APPLICATION_COLUMNS = ['id', 'organisation_id', 'status', 'kind'] as const;
+const SUBJECT_COLUMNS = ['id', 'decoy', 'sealed'] as const;
+const FOLLOW_COLUMNS = ['id', 'subject_id', 'organisation_id', 'account_id', 'relation', 'until'] as const;
+
+export type OrganisationRow = Pick<OrganisationTable, (typeof ORGANISATION_COLUMNS)[number]>;
+export type AccountRow = Pick<AccountTable, (typeof ACCOUNT_COLUMNS)[number]>;
+export type ApplicationRow = Pick<ApplicationTable, (typeof APPLICATION_COLUMNS)[number]>;
+export type FollowRow = Pick<FollowTable, (typeof FOLLOW_COLUMNS)[number]>;
 export interface AssignmentRow {
   id: string;
   account_id: string;
@@ -49,33 +50,32 @@ export interface AssignmentRow {
   organisation_id: string;
   expires_at: string | null;
 }
+type SubjectRow = { id: string; decoy: number; sealed: number };
 
 export function loadOrganisations(db: Executor, visit: (rows: OrganisationRow[]) => void): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db
+    (after) =>
+      db
         .selectFrom('organisations')
-        .select(['id', 'status', 'kind', 'path'])
+        .select(ORGANISATION_COLUMNS)
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
         .orderBy('id')
-        .limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
 
-const ACCOUNT_COLUMNS = ['id', 'organisation_id', 'status', 'kind', 'approved_at', 'created_at'] as const;
-
 export function loadAccounts(db: Executor, visit: (rows: AccountRow[]) => void): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db.selectFrom('accounts').select(ACCOUNT_COLUMNS).orderBy('id').limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+    (after) =>
+      db
+        .selectFrom('accounts')
+        .select(ACCOUNT_COLUMNS)
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
+        .orderBy('id')
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
@@ -87,49 +87,44 @@ export function loadAssignments(
   visit: (rows: AssignmentRow[]) => void,
 ): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db
+    (after) =>
+      db
         .selectFrom('role_assignments')
-        .select(['id', 'account_id', 'role_id', 'organisation_id', 'expires_at'])
+        .select(ASSIGNMENT_COLUMNS)
         .where('status', '=', 'active')
         .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
         .orderBy('id')
-        .limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
 
 export function loadApplications(db: Executor, visit: (rows: ApplicationRow[]) => void): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db
+    (after) =>
+      db
         .selectFrom('applications')
-        .select(['id', 'organisation_id', 'status', 'kind'])
+        .select(APPLICATION_COLUMNS)
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
         .orderBy('id')
-        .limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
 
-export function loadSubjects(
-  db: Executor,
-  visit: (rows: Array<{ id: string; decoy: number; sealed: number }>) => void,
-): Promise<void> {
+export function loadSubjects(db: Executor, visit: (rows: SubjectRow[]) => void): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db.selectFrom('data_subjects').select(['id', 'decoy', 'sealed']).orderBy('id').limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+    (after) =>
+      db
+        .selectFrom('data_subjects')
+        .select(SUBJECT_COLUMNS)
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
+        .orderBy('id')
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
@@ -137,27 +132,21 @@ export function loadSubjects(
 /** Follow relations that still hold at `now` (ended ones can never allow anything again). */
 export function loadFollows(db: Executor, now: string, visit: (rows: FollowRow[]) => void): Promise<void> {
   return eachPage(
-    (after) => {
-      let q = db
+    (after) =>
+      db
         .selectFrom('follows')
-        .select(['id', 'subject_id', 'organisation_id', 'account_id', 'relation', 'until'])
+        .select(FOLLOW_COLUMNS)
         .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>', now)]))
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
         .orderBy('id')
-        .limit(PAGE);
-      if (after !== undefined) q = q.where('id', '>', after);
-      return q.execute();
-    },
-    (r) => r.id,
+        .limit(PAGE)
+        .execute(),
     visit,
   );
 }
 
 export async function findOrganisation(db: Executor, id: string): Promise<OrganisationRow | undefined> {
-  return db
-    .selectFrom('organisations')
-    .select(['id', 'status', 'kind', 'path'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return db.selectFrom('organisations').select(ORGANISATION_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 export async function findAccount(db: Executor, id: string): Promise<AccountRow | undefined> {
@@ -171,7 +160,7 @@ export async function findAssignmentsOf(
 ): Promise<AssignmentRow[]> {
   return db
     .selectFrom('role_assignments')
-    .select(['id', 'account_id', 'role_id', 'organisation_id', 'expires_at'])
+    .select(ASSIGNMENT_COLUMNS)
     .where('account_id', '=', accountId)
     .where('status', '=', 'active')
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
@@ -179,28 +168,17 @@ export async function findAssignmentsOf(
 }
 
 export async function findApplication(db: Executor, id: string): Promise<ApplicationRow | undefined> {
-  return db
-    .selectFrom('applications')
-    .select(['id', 'organisation_id', 'status', 'kind'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+  return db.selectFrom('applications').select(APPLICATION_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
-export async function findSubject(
-  db: Executor,
-  id: string,
-): Promise<{ id: string; decoy: number; sealed: number } | undefined> {
-  return db
-    .selectFrom('data_subjects')
-    .select(['id', 'decoy', 'sealed'])
-    .where('id', '=', id)
-    .executeTakeFirst();
+export async function findSubject(db: Executor, id: string): Promise<SubjectRow | undefined> {
+  return db.selectFrom('data_subjects').select(SUBJECT_COLUMNS).where('id', '=', id).executeTakeFirst();
 }
 
 export async function findFollowsOf(db: Executor, subjectId: string, now: string): Promise<FollowRow[]> {
   return db
     .selectFrom('follows')
-    .select(['id', 'subject_id', 'organisation_id', 'account_id', 'relation', 'until'])
+    .select(FOLLOW_COLUMNS)
     .where('subject_id', '=', subjectId)
     .where((eb) => eb.or([eb('until', 'is', null), eb('until', '>', now)]))
     .execute();

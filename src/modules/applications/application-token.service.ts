@@ -1,6 +1,7 @@
 import type { Executor } from '../../db/database.js';
 import { conflict, invalid, notFound } from '../../shared/errors.js';
 import { eventActorOf, type Actor } from '../../shared/principal.js';
+import { keysetPage, type KeysetPage } from '../../shared/keyset-page.js';
 import { runCommand } from '../events/command.js';
 import { refusalOf } from '../caseload/scope.js';
 import {
@@ -85,15 +86,13 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
       actor: Actor,
       applicationId: string,
       q: { after?: string; limit: number },
-    ): Promise<{ items: ApplicationToken[]; nextAfter: string | null }> {
+    ): Promise<KeysetPage<ApplicationToken>> {
       const app = await load(deps.db, actor, applicationId, false);
       const rows = await listTokens(deps.db, 'application', app.id, {
         ...(q.after !== undefined ? { afterId: q.after } : {}),
         limit: q.limit + 1,
       });
-      const more = rows.length > q.limit;
-      const items = (more ? rows.slice(0, q.limit) : rows).map(presentToken);
-      return { items, nextAfter: more ? (items[items.length - 1]?.id ?? null) : null };
+      return keysetPage(rows, q.limit, presentToken);
     },
 
     /** Revokes one token of the application; the principal cache drops it on the token.revoked event. */

@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireAccount } from '../../http/authenticate.js';
 import { pageLimit } from '../identity/identity.deps.js';
-import { decodeCursor, encodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
+import { wirePage } from '../../http/pagination.js';
+import { decodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
 import {
   ApplicationCreateBody,
   ApplicationListQuery,
@@ -55,12 +56,13 @@ export function applicationRoutes(service: ApplicationsService): FastifyPluginAs
         const actor = requireAccount(request, 'application.read');
         const q = request.query;
         const after = decodeCursor(q.cursor);
-        const page = await service.list(actor, {
-          limit: pageLimit(q.limit),
-          ...(q.organisationId ? { organisationId: q.organisationId } : {}),
-          ...(after ? { after } : {}),
-        });
-        return { items: page.items, nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null };
+        return wirePage(
+          await service.list(actor, {
+            limit: pageLimit(q.limit),
+            ...(q.organisationId ? { organisationId: q.organisationId } : {}),
+            ...(after ? { after } : {}),
+          }),
+        );
       },
     );
 
@@ -114,15 +116,12 @@ export function applicationRoutes(service: ApplicationsService): FastifyPluginAs
       },
       async (request) => {
         const after = decodeCursor(request.query.cursor);
-        const page = await service.listTokens(
-          requireAccount(request, 'application.read'),
-          request.params.id,
-          {
+        return wirePage(
+          await service.listTokens(requireAccount(request, 'application.read'), request.params.id, {
             limit: pageLimit(request.query.limit),
             ...(after ? { after } : {}),
-          },
+          }),
         );
-        return { items: page.items, nextCursor: page.nextAfter ? encodeCursor(page.nextAfter) : null };
       },
     );
 

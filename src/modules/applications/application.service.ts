@@ -2,6 +2,7 @@ import type { CoreDeps } from '../../container.js';
 import type { Executor } from '../../db/database.js';
 import { conflict, forbidden, invalid, notFound } from '../../shared/errors.js';
 import { eventActorOf, type Actor } from '../../shared/principal.js';
+import { keysetPage, type KeysetPage } from '../../shared/keyset-page.js';
 import { runCommand } from '../events/command.js';
 import { findOrganisationScope } from '../caseload/follow.repository.js';
 import { allows, pathsFor, refusalOf } from '../caseload/scope.js';
@@ -154,7 +155,7 @@ export function createApplicationsService(deps: ApplicationsDeps) {
     async list(
       actor: Actor,
       q: { organisationId?: string; after?: string; limit: number },
-    ): Promise<{ items: Application[]; nextAfter: string | null }> {
+    ): Promise<KeysetPage<Application>> {
       const read = pathsFor(actor, 'application.read');
       const manage = pathsFor(actor, 'application.manage');
       const underPaths = read === undefined || manage === undefined ? undefined : [...read, ...manage];
@@ -164,9 +165,7 @@ export function createApplicationsService(deps: ApplicationsDeps) {
         ...(q.after ? { afterId: q.after } : {}),
         limit: q.limit + 1,
       });
-      const more = rows.length > q.limit;
-      const items = (more ? rows.slice(0, q.limit) : rows).map(presentApplication);
-      return { items, nextAfter: more ? (items[items.length - 1]?.id ?? null) : null };
+      return keysetPage(rows, q.limit, presentApplication);
     },
 
     /** Suspends an application: its tokens stop authenticating at once (status checked on resolve). */

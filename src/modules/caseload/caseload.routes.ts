@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireAccount } from '../../http/authenticate.js';
 import { pageLimit } from '../identity/identity.deps.js';
-import { decodeCursor, encodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
+import { wirePage } from '../../http/pagination.js';
+import { decodeCursor, ErrorResponses, Page } from '../../http/schemas.js';
 import {
   FollowCreateBody,
   FollowEndBody,
@@ -14,12 +15,18 @@ import {
   SubjectParams,
   SubjectResponse,
 } from './caseload.schemas.js';
-import type { CaseloadService, Page as ServicePage } from './caseload.service.js';
+import type { CaseloadService } from './caseload.service.js';
 
 const tags = ['caseload'];
 
-function toWire<T>(page: ServicePage<T>) {
-  return { items: page.items, nextCursor: page.nextAfter === null ? null : encodeCursor(page.nextAfter) };
+/** A follow list's query string as the service's page options (the cursor is decoded first). */
+function followPageOptions(q: { limit?: number; cursor?: string; activeOnly?: boolean }) {
+  const after = decodeCursor(q.cursor);
+  return {
+    limit: pageLimit(q.limit),
+    ...(after ? { after } : {}),
+    ...(q.activeOnly ? { activeOnly: true } : {}),
+  };
 }
 
 /** /api/v1/subjects and /api/v1/follows: a thin adapter over the caseload service. */
@@ -69,14 +76,8 @@ export function caseloadRoutes(service: CaseloadService): FastifyPluginAsync {
       },
       async (request) => {
         const actor = requireAccount(request, 'caseload.read');
-        const q = request.query;
-        const after = decodeCursor(q.cursor);
-        return toWire(
-          await service.listFollowsOfSubject(actor, request.params.id, {
-            limit: pageLimit(q.limit),
-            ...(after ? { after } : {}),
-            ...(q.activeOnly ? { activeOnly: true } : {}),
-          }),
+        return wirePage(
+          await service.listFollowsOfSubject(actor, request.params.id, followPageOptions(request.query)),
         );
       },
     );
@@ -110,13 +111,8 @@ export function caseloadRoutes(service: CaseloadService): FastifyPluginAsync {
       async (request) => {
         const actor = requireAccount(request, 'caseload.read');
         const q = request.query;
-        const after = decodeCursor(q.cursor);
-        return toWire(
-          await service.listFollowsOfOrganisation(actor, q.organisationId, {
-            limit: pageLimit(q.limit),
-            ...(after ? { after } : {}),
-            ...(q.activeOnly ? { activeOnly: true } : {}),
-          }),
+        return wirePage(
+          await service.listFollowsOfOrganisation(actor, q.organisationId, followPageOptions(q)),
         );
       },
     );

@@ -1,6 +1,7 @@
 import type { CoreDeps } from '../../container.js';
 import { conflict, forbidden, invalid, notFound } from '../../shared/errors.js';
 import { eventActorOf, type Actor } from '../../shared/principal.js';
+import { keysetPage, type KeysetPage } from '../../shared/keyset-page.js';
 import { runCommand } from '../events/command.js';
 import type { FollowRelation, SubjectKind } from './caseload.schemas.js';
 import {
@@ -36,11 +37,6 @@ export interface Follow {
   readonly until: string | null;
   readonly active: boolean;
   readonly createdAt: string;
-}
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly nextAfter: string | null;
 }
 
 const SUBJECT_NOT_FOUND = () => notFound('SUBJECT_NOT_FOUND', 'subject');
@@ -132,7 +128,7 @@ export function createCaseloadService(deps: CaseloadDeps) {
       actor: Actor,
       subjectId: string,
       page: { limit: number; after?: string; activeOnly?: boolean },
-    ): Promise<Page<Follow>> {
+    ): Promise<KeysetPage<Follow>> {
       await visibleSubject(actor, subjectId);
       const now = nowIso();
       const underPaths = pathsFor(actor, 'caseload.read');
@@ -151,7 +147,7 @@ export function createCaseloadService(deps: CaseloadDeps) {
       actor: Actor,
       organisationId: string,
       page: { limit: number; after?: string; activeOnly?: boolean },
-    ): Promise<Page<Follow>> {
+    ): Promise<KeysetPage<Follow>> {
       const org = await findOrganisationScope(deps.db, organisationId);
       if (!org || !allows(actor, 'caseload.read', org.path)) throw ORGANISATION_NOT_FOUND();
       const now = nowIso();
@@ -273,8 +269,6 @@ function normaliseTime(value: string | undefined): string | undefined {
   return new Date(ms).toISOString();
 }
 
-function toPage(rows: FollowRow[], limit: number, now: string): Page<Follow> {
-  const more = rows.length > limit;
-  const items = (more ? rows.slice(0, limit) : rows).map((r) => presentFollow(r, now));
-  return { items, nextAfter: more ? (items[items.length - 1]?.id ?? null) : null };
+function toPage(rows: FollowRow[], limit: number, now: string): KeysetPage<Follow> {
+  return keysetPage(rows, limit, (r) => presentFollow(r, now));
 }

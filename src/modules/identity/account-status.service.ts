@@ -1,7 +1,7 @@
 import type { Actor } from '../../shared/principal.js';
 import { decodeCursor, encodeCursor } from '../../http/schemas.js';
 import { runCommand } from '../events/command.js';
-import { asAdminActor, can } from './actor.js';
+import { asAdminActor, can, type AdminActor } from './actor.js';
 import * as accounts from './account.repository.js';
 import { canTransition, presentAccount, type Account, type AccountStatus } from './account.model.js';
 import { visibleAccount } from './account.service.js';
@@ -28,6 +28,21 @@ export interface LineageNode {
 }
 
 const CONTAINABLE: readonly AccountStatus[] = ['pending_approval', 'active'];
+
+/** A refused command on an account, attributed to its organisation once the account could be read. */
+function accountRefusal(
+  kind: string,
+  actor: AdminActor,
+  accountId: string,
+  organisationId: () => string | null,
+  meta: CommandMeta | undefined,
+) {
+  return refusalOf(kind, actor, () => ({
+    target: { type: 'account', id: accountId },
+    organisationId: organisationId(),
+    meta,
+  }));
+}
 
 /**
  * Account life-cycle commands other modules call too (detection responses): suspend, suspend a whole
@@ -74,38 +89,20 @@ export function createAccountStatusService(deps: IdentityDeps) {
         );
         return presentAccount({ ...row, status: to, status_reason: spec.reason, status_changed_at: at });
       },
-      refusalOf(spec.kind, actor, () => ({
-        target: { type: 'account', id: accountId },
-        organisationId,
-        meta,
-      })),
+      accountRefusal(spec.kind, actor, accountId, () => organisationId, meta),
     );
   }
 
+  /** A one-account status command: where it moves the account, its event kind, its permission. */
+  const statusCommand =
+    (to: AccountStatus, kind: string, permission: string) =>
+    (actor: Actor, accountId: string, reason: string, meta?: CommandMeta) =>
+      transition(actor, accountId, { to, kind, permission, reason }, meta);
+
   /** Suspends one account (it keeps its tokens, which resolve to nothing while it is suspended). */
-  const suspendAccount = (actor: Actor, accountId: string, reason: string, meta?: CommandMeta) =>
-    transition(
-      actor,
-      accountId,
-      { to: 'suspended', kind: 'account.suspended', permission: 'account.suspend', reason },
-      meta,
-    );
-
-  const reactivateAccount = (actor: Actor, accountId: string, reason: string, meta?: CommandMeta) =>
-    transition(
-      actor,
-      accountId,
-      { to: 'active', kind: 'account.reactivated', permission: 'account.reactivate', reason },
-      meta,
-    );
-
-  const disableAccount = (actor: Actor, accountId: string, reason: string, meta?: CommandMeta) =>
-    transition(
-      actor,
-      accountId,
-      { to: 'disabled', kind: 'account.disabled', permission: 'account.suspend', reason },
-      meta,
-    );
+  const suspendAccount = statusCommand('suspended', 'account.suspended', 'account.suspend');
+  const reactivateAccount = statusCommand('active', 'account.reactivated', 'account.reactivate');
+  const disableAccount = statusCommand('disabled', 'account.disabled', 'account.suspend');
 
   /**
    * Suspends an account and every account of its lineage (created or approved by it, transitively)
@@ -162,11 +159,7 @@ export function createAccountStatusService(deps: IdentityDeps) {
         const after = (await accounts.findAccount(trx, root.id))!;
         return { root: presentAccount(after), suspended: targets.map((a) => a.id) };
       },
-      refusalOf('account.suspended', actor, () => ({
-        target: { type: 'account', id: accountId },
-        organisationId,
-        meta,
-      })),
+      accountRefusal('account.suspended', actor, accountId, () => organisationId, meta),
     );
   }
 
@@ -199,11 +192,7 @@ export function createAccountStatusService(deps: IdentityDeps) {
         );
         return { revoked };
       },
-      refusalOf('token.revoked', actor, () => ({
-        target: { type: 'account', id: accountId },
-        organisationId,
-        meta,
-      })),
+      accountRefusal('token.revoked', actor, accountId, () => organisationId, meta),
     );
   }
 

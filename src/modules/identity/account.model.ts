@@ -60,3 +60,25 @@ export function presentAccount(row: AccountRow): Account {
     createdAt: row.created_at,
   };
 }
+
+/**
+ * A new account's row as every creation path writes it: its status set now, not yet approved by a
+ * second person (approval comes later, if at all), never seen and with no MFA strength recorded.
+ */
+export function newAccountRow(
+  fields: Omit<
+    AccountRow,
+    'approved_by' | 'status_changed_at' | 'mfa_strength' | 'last_seen_at' | 'created_at' | 'updated_at'
+  >,
+  at: string,
+): AccountRow {
+  return {
+    ...fields,
+    approved_by: null,
+    status_changed_at: at,
+    mfa_strength: null,
+    last_seen_at: null,
+    created_at: at,
+    updated_at: at,
+  };
+}

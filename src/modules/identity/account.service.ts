@@ -5,28 +5,27 @@ import {
   actorAccountId,
   asAdminActor,
   can,
-  cursorId,
   isPlatformAdminOver,
   lockActiveActor,
   scopeRoots,
   type AdminActor,
 } from './actor.js';
 import * as accounts from './account.repository.js';
-import { presentAccount, type Account, type AccountKind, type CreationChannel } from './account.model.js';
+import {
+  newAccountRow,
+  presentAccount,
+  type Account,
+  type AccountKind,
+  type CreationChannel,
+} from './account.model.js';
 import { approvalRefusal, quotaRefusal, QUOTA_WINDOW_MS } from './delegation.policy.js';
 import { canonicalEmail } from './email.js';
-import {
-  pageLimit,
-  type CommandMeta,
-  type IdentityDeps,
-  type PageRequest,
-  type PageResult,
-} from './identity.deps.js';
+import type { CommandMeta, IdentityDeps, PageRequest, PageResult } from './identity.deps.js';
 import { identityErrors as E, isUniqueViolation } from './identity.errors.js';
 import { identityEvent, refusalOf } from './identity.events.js';
+import { idPage } from './identity.paging.js';
 import { isInLineage } from './lineage.repository.js';
 import { findOrganisation } from './organisation.repository.js';
-import { page } from './organisation.service.js';
 
 export interface CreateAccountInput {
   readonly organisationId: string;
@@ -92,25 +91,22 @@ export function createAccountService(deps: IdentityDeps) {
         }
         if (await accounts.emailExists(trx, email)) throw E.emailTaken();
         const at = now.toISOString();
-        const row: accounts.AccountRow = {
-          id,
-          organisation_id: org.id,
-          kind: input.kind,
-          email,
-          display_name: input.displayName ?? null,
-          status: delegated ? 'pending_approval' : 'active',
-          created_by: creatorId,
-          approved_by: null,
-          // A platform administrator's creation is its own approval; the approved_at marks it as vetted.
-          approved_at: delegated ? null : at,
-          creation_channel: channel,
-          status_reason: null,
-          status_changed_at: at,
-          mfa_strength: null,
-          last_seen_at: null,
-          created_at: at,
-          updated_at: at,
-        };
+        const row = newAccountRow(
+          {
+            id,
+            organisation_id: org.id,
+            kind: input.kind,
+            email,
+            display_name: input.displayName ?? null,
+            status: delegated ? 'pending_approval' : 'active',
+            created_by: creatorId,
+            // A platform administrator's creation is its own approval; the approved_at marks it as vetted.
+            approved_at: delegated ? null : at,
+            creation_channel: channel,
+            status_reason: null,
+          },
+          at,
+        );
         try {
           await accounts.insertAccount(trx, row);
         } catch (error) {
@@ -211,18 +207,19 @@ export function createAccountService(deps: IdentityDeps) {
     filter: { organisationId?: string; status?: string; kind?: string; createdBy?: string } & PageRequest,
   ): Promise<PageResult<Account>> {
     const actor = asAdminActor(actorIn);
-    const limit = pageLimit(filter.limit);
-    const afterId = cursorId(filter.cursor);
-    const rows = await accounts.listAccounts(deps.db, deps.dialect, {
-      roots: scopeRoots(actor, 'account.read'),
-      ...(filter.organisationId !== undefined ? { organisationId: filter.organisationId } : {}),
-      ...(filter.status !== undefined ? { status: filter.status } : {}),
-      ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
-      ...(filter.createdBy !== undefined ? { createdBy: filter.createdBy } : {}),
-      ...(afterId !== undefined ? { afterId } : {}),
-      limit: limit + 1,
-    });
-    return page(rows.map(presentAccount), limit);
+    return idPage(
+      filter,
+      (window) =>
+        accounts.listAccounts(deps.db, deps.dialect, {
+          roots: scopeRoots(actor, 'account.read'),
+          ...(filter.organisationId !== undefined ? { organisationId: filter.organisationId } : {}),
+          ...(filter.status !== undefined ? { status: filter.status } : {}),
+          ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
+          ...(filter.createdBy !== undefined ? { createdBy: filter.createdBy } : {}),
+          ...window,
+        }),
+      presentAccount,
+    );
   }
 
   return { create, approve, get, list };

@@ -2,6 +2,7 @@ import type { SystemActor } from '../../shared/principal.js';
 import { invalid } from '../../shared/errors.js';
 import { runCommand } from '../events/command.js';
 import { insertAccount, emailExists } from './account.repository.js';
+import { newAccountRow } from './account.model.js';
 import { canonicalEmail } from './email.js';
 import type { IdentityDeps } from './identity.deps.js';
 import { identityErrors as E } from './identity.errors.js';
@@ -72,24 +73,24 @@ export function createBootstrapService(deps: IdentityDeps) {
           );
         }
         const accountId = deps.ids.next();
-        await insertAccount(trx, {
-          id: accountId,
-          organisation_id: root.id,
-          kind: 'human',
-          email,
-          display_name: null,
-          status: 'active',
-          created_by: null,
-          approved_by: null,
-          approved_at: at,
-          creation_channel: 'cli',
-          status_reason: null,
-          status_changed_at: at,
-          mfa_strength: null,
-          last_seen_at: null,
-          created_at: at,
-          updated_at: at,
-        });
+        await insertAccount(
+          trx,
+          newAccountRow(
+            {
+              id: accountId,
+              organisation_id: root.id,
+              kind: 'human',
+              email,
+              display_name: null,
+              status: 'active',
+              created_by: null,
+              approved_at: at,
+              creation_channel: 'cli',
+              status_reason: null,
+            },
+            at,
+          ),
+        );
         ctx.emit(
           identityEvent('account.created', actor, {
             target: { type: 'account', id: accountId },

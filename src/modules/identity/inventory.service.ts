@@ -1,7 +1,7 @@
 import type { Actor } from '../../shared/principal.js';
-import { asAdminActor, cursorId, scopeRoots } from './actor.js';
-import { pageLimit, type IdentityDeps, type PageRequest } from './identity.deps.js';
-import { page } from './organisation.service.js';
+import { asAdminActor, scopeRoots } from './actor.js';
+import type { IdentityDeps, PageRequest } from './identity.deps.js';
+import { idPage } from './identity.paging.js';
 import * as repo from './role.repository.js';
 
 /**
@@ -12,30 +12,30 @@ import * as repo from './role.repository.js';
 export function createInventoryService(deps: Pick<IdentityDeps, 'db' | 'dialect'>) {
   return async function privilegedInventory(actorIn: Actor, req: PageRequest) {
     const actor = asAdminActor(actorIn);
-    const limit = pageLimit(req.limit);
-    const afterId = cursorId(req.cursor);
-    const rows = await repo.privilegedInventory(deps.db, deps.dialect, {
-      roots: scopeRoots(actor, 'inventory.read'),
-      ...(afterId !== undefined ? { afterId } : {}),
-      limit: limit + 1,
-    });
-    const items = rows.map((r) => ({
-      id: r.assignment_id,
-      accountId: r.account_id,
-      accountOrganisationId: r.account_organisation_id,
-      accountStatus: r.account_status,
-      roleId: r.role_id,
-      organisationId: r.organisation_id,
-      assignmentStatus: r.assignment_status,
-      grantedBy: r.granted_by,
-      grantedAt: r.granted_at,
-      approvedBy: r.approved_by,
-      approvedAt: r.approved_at,
-      expiresAt: r.expires_at,
-      lastSeenAt: r.last_seen_at,
-      mfaStrength: r.mfa_strength,
-    }));
-    return page(items, limit);
+    return idPage(
+      req,
+      (window) =>
+        repo.privilegedInventory(deps.db, deps.dialect, {
+          roots: scopeRoots(actor, 'inventory.read'),
+          ...window,
+        }),
+      (r) => ({
+        id: r.assignment_id,
+        accountId: r.account_id,
+        accountOrganisationId: r.account_organisation_id,
+        accountStatus: r.account_status,
+        roleId: r.role_id,
+        organisationId: r.organisation_id,
+        assignmentStatus: r.assignment_status,
+        grantedBy: r.granted_by,
+        grantedAt: r.granted_at,
+        approvedBy: r.approved_by,
+        approvedAt: r.approved_at,
+        expiresAt: r.expires_at,
+        lastSeenAt: r.last_seen_at,
+        mfaStrength: r.mfa_strength,
+      }),
+    );
   };
 }
 

@@ -1,6 +1,5 @@
 import type { Actor } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
-import { encodeCursor } from '../../http/schemas.js';
 import { asAdminActor, can, cursorId, scopeRoots, type AdminActor } from './actor.js';
 import {
   pageLimit,
@@ -11,6 +10,7 @@ import {
 } from './identity.deps.js';
 import { identityErrors as E, isUniqueViolation } from './identity.errors.js';
 import { identityEvent, reasonDigest, refusalOf } from './identity.events.js';
+import { page } from './identity.paging.js';
 import * as repo from './organisation.repository.js';
 import { normaliseSiret } from './siret.js';
 
@@ -170,13 +170,14 @@ export function createOrganisationService(deps: IdentityDeps) {
     let subtreeOf: string | undefined;
     if (filter.subtreeOf !== undefined)
       subtreeOf = (await visible(deps, deps.db, actor, filter.subtreeOf)).path;
+    const afterId = cursorId(filter.cursor);
     const rows = await repo.listOrganisations(deps.db, deps.dialect, {
       roots: scopeRoots(actor, 'organisation.read'),
       ...(subtreeOf !== undefined ? { subtreeOf } : {}),
       ...(filter.parentId !== undefined ? { parentId: filter.parentId } : {}),
       ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
       ...(filter.status !== undefined ? { status: filter.status } : {}),
-      ...(cursorId(filter.cursor) !== undefined ? { afterId: cursorId(filter.cursor) } : {}),
+      ...(afterId !== undefined ? { afterId } : {}),
       limit: limit + 1,
     });
     return page(rows.map(presentOrganisation), limit);
@@ -290,10 +291,3 @@ export function createOrganisationService(deps: IdentityDeps) {
 }
 
 export type OrganisationService = ReturnType<typeof createOrganisationService>;
-
-/** Trims the look-ahead row fetched to know whether another page exists. */
-export function page<T extends { id: string }>(items: T[], limit: number): PageResult<T> {
-  if (items.length <= limit) return { items, nextCursor: null };
-  const kept = items.slice(0, limit);
-  return { items: kept, nextCursor: encodeCursor(kept[kept.length - 1]!.id) };
-}

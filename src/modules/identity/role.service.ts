@@ -1,12 +1,11 @@
 import type { Actor } from '../../shared/principal.js';
 import { conflict } from '../../shared/errors.js';
-import { decodeCursor, encodeCursor } from '../../http/schemas.js';
+import { decodeCursor } from '../../http/schemas.js';
 import { runCommand } from '../events/command.js';
 import {
   actorAccountId,
   asAdminActor,
   can,
-  cursorId,
   isPlatformAdminOver,
   lockActiveActor,
   scopeRoots,
@@ -23,9 +22,9 @@ import {
 } from './identity.deps.js';
 import { identityErrors as E } from './identity.errors.js';
 import { identityEvent, reasonDigest, refusalOf } from './identity.events.js';
+import { idPage, page } from './identity.paging.js';
 import { isInLineage } from './lineage.repository.js';
 import { findOrganisation } from './organisation.repository.js';
-import { page } from './organisation.service.js';
 import { BUILTIN_ROLES } from './permissions.js';
 import * as repo from './role.repository.js';
 
@@ -55,9 +54,8 @@ export function createRoleService(deps: IdentityDeps) {
       ...(afterId !== undefined ? { afterId } : {}),
       limit: limit + 1,
     });
-    const items = rows.map(presentRole);
-    if (items.length <= limit) return { items, nextCursor: null };
-    return { items: items.slice(0, limit), nextCursor: encodeCursor(items[limit - 1]!.id) };
+    // Role ids are names, not UUIDs: the cursor is decoded but not checked as an id.
+    return page(rows.map(presentRole), limit);
   }
 
   async function grant(actorIn: Actor, input: GrantInput, meta?: CommandMeta): Promise<Assignment> {
@@ -265,17 +263,18 @@ export function createRoleService(deps: IdentityDeps) {
     filter: { accountId?: string; roleId?: string; status?: string } & PageRequest,
   ): Promise<PageResult<Assignment>> {
     const actor = asAdminActor(actorIn);
-    const limit = pageLimit(filter.limit);
-    const afterId = cursorId(filter.cursor);
-    const rows = await repo.listAssignments(deps.db, deps.dialect, {
-      roots: scopeRoots(actor, 'role.read'),
-      ...(filter.accountId !== undefined ? { accountId: filter.accountId } : {}),
-      ...(filter.roleId !== undefined ? { roleId: filter.roleId } : {}),
-      ...(filter.status !== undefined ? { status: filter.status } : {}),
-      ...(afterId !== undefined ? { afterId } : {}),
-      limit: limit + 1,
-    });
-    return page(rows.map(presentAssignment), limit);
+    return idPage(
+      filter,
+      (window) =>
+        repo.listAssignments(deps.db, deps.dialect, {
+          roots: scopeRoots(actor, 'role.read'),
+          ...(filter.accountId !== undefined ? { accountId: filter.accountId } : {}),
+          ...(filter.roleId !== undefined ? { roleId: filter.roleId } : {}),
+          ...(filter.status !== undefined ? { status: filter.status } : {}),
+          ...window,
+        }),
+      presentAssignment,
+    );
   }
 
   return {

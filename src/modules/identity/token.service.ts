@@ -1,17 +1,11 @@
 import { DAY_MS } from '../../shared/clock.js';
 import type { Actor } from '../../shared/principal.js';
 import { runCommand, type CommandContext } from '../events/command.js';
-import { asAdminActor, cursorId, lockActiveActor } from './actor.js';
-import {
-  pageLimit,
-  type CommandMeta,
-  type IdentityDeps,
-  type PageRequest,
-  type PageResult,
-} from './identity.deps.js';
+import { asAdminActor, lockActiveActor } from './actor.js';
+import type { CommandMeta, IdentityDeps, PageRequest, PageResult } from './identity.deps.js';
 import { identityErrors as E } from './identity.errors.js';
 import { identityEvent, refusalOf } from './identity.events.js';
-import { page } from './organisation.service.js';
+import { idPage } from './identity.paging.js';
 import { generateTokenSecret, hashTokenSecret } from './token-secret.js';
 import * as repo from './token.repository.js';
 
@@ -108,13 +102,7 @@ export function createTokenService(deps: IdentityDeps) {
 
   async function listOwn(actor: Actor, req: PageRequest): Promise<PageResult<ApiToken>> {
     const accountId = ownerOf(actor);
-    const limit = pageLimit(req.limit);
-    const afterId = cursorId(req.cursor);
-    const rows = await repo.listTokens(deps.db, 'account', accountId, {
-      ...(afterId !== undefined ? { afterId } : {}),
-      limit: limit + 1,
-    });
-    return page(rows.map(presentToken), limit);
+    return idPage(req, (window) => repo.listTokens(deps.db, 'account', accountId, window), presentToken);
   }
 
   async function revokeOwn(actor: Actor, tokenId: string, meta?: CommandMeta): Promise<ApiToken> {

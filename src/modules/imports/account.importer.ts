@@ -1,6 +1,6 @@
 import type { AccountTable } from '../../db/schema.js';
 import type { IdGenerator } from '../../shared/ids.js';
-import { ACCOUNT_KINDS } from '../identity/account.model.js';
+import { ACCOUNT_KINDS, newAccountRow } from '../identity/account.model.js';
 import { canonicalEmail } from '../identity/email.js';
 import { normaliseSiret } from '../identity/siret.js';
 import { LineRejected, oneOf, requiredText, text, uuid } from './field.reader.js';
@@ -54,24 +54,21 @@ export function createAccountImporter(ids: IdGenerator): Importer<AccountTable> 
       if (emails.has(email))
         throw new LineRejected('EMAIL_TAKEN', 'email: an account already uses this address');
       emails.add(email);
-      return {
-        id: ids.next(),
-        organisation_id: organisationId,
-        kind,
-        email,
-        display_name: displayName,
-        status: 'active',
-        created_by: null,
-        approved_by: null,
-        approved_at: null,
-        creation_channel: 'import',
-        status_reason: 'imported',
-        status_changed_at: now,
-        mfa_strength: null,
-        last_seen_at: null,
-        created_at: now,
-        updated_at: now,
-      };
+      return newAccountRow(
+        {
+          id: ids.next(),
+          organisation_id: organisationId,
+          kind,
+          email,
+          display_name: displayName,
+          status: 'active',
+          created_by: null,
+          approved_at: null,
+          creation_channel: 'import',
+          status_reason: 'imported',
+        },
+        now,
+      );
     },
 
     async write(trx, rows) {

@@ -76,8 +76,13 @@ export class AccessView {
   readonly accounts = new Map<string, AccountFacts>();
   readonly applications = new Map<string, ApplicationFacts>();
   follows = new FollowIndex();
-  /** Organisation status by interned index, so the per-decision status checks are array reads. */
+  /**
+   * Whether an organisation and every organisation above it are active, by interned index, so the
+   * per-decision status check is an array read. Suspending a network stops the structures under it;
+   * recomputed lazily after any organisation changes (rare, and O(organisations × depth)).
+   */
   #orgActive = new Uint8Array(64);
+  #chainsStale = false;
   /** Frozen budgets, keyed `<type>:<id>`: no disclosure is allowed while frozen. */
   readonly frozen = new Set<string>();
   /** Accounts that must authenticate again with a phishing-resistant factor, with when it was required. */
@@ -92,8 +97,21 @@ export class AccessView {
       grown.set(this.#orgActive);
       this.#orgActive = grown;
     }
-    this.#orgActive[idx] = o.active ? 1 : 0;
     this.organisations.set(o.id, { ...o, idx });
+    this.#chainsStale = true;
+  }
+
+  #recomputeChains(): void {
+    this.#orgActive.fill(0);
+    for (const o of this.organisations.values()) {
+      let active = o.active;
+      for (const ancestor of o.path.split('/')) {
+        if (!active) break;
+        if (ancestor !== '' && ancestor !== o.id) active = this.organisations.get(ancestor)?.active === true;
+      }
+      this.#orgActive[o.idx] = active ? 1 : 0;
+    }
+    this.#chainsStale = false;
   }
 
   putAccount(a: Omit<AccountFacts, 'idx' | 'orgIdx' | 'roleMask'>): void {
@@ -107,8 +125,9 @@ export class AccessView {
     });
   }
 
-  /** True when the organisation with interned index `idx` is known and active. */
+  /** True when the organisation with interned index `idx` is known, active, and so is every one above it. */
   organisationActiveAt(idx: number): boolean {
+    if (this.#chainsStale) this.#recomputeChains();
     return idx >= 0 && idx < this.#orgActive.length && this.#orgActive[idx] === 1;
   }
 

@@ -7,6 +7,7 @@ import type { Clock } from './shared/clock.js';
 import { EventBus } from './shared/event-bus.js';
 import type { IdGenerator } from './shared/ids.js';
 import { createDetectionModule } from './modules/detection/index.js';
+import { createEventTail } from './modules/events/event.tail.js';
 import { createIngestModule } from './modules/ingest/index.js';
 import { createPrincipalResolver, type PrincipalResolver } from './modules/identity/principal.service.js';
 import { createIdentityModule } from './modules/identity/index.js';
@@ -85,6 +86,13 @@ export function createContainer(input: {
   modules.push(access);
   const detection = createDetectionModule(core, { identity: identity.service, controls: access.controls });
   modules.push(detection, createIngestModule(core, detection.service));
+  // Last, so that every follower of the bus is ready before other processes' events arrive.
+  const tail = createEventTail({
+    db: core.db,
+    bus,
+    onError: (error) => core.logger.error({ err: error }, 'event tail failed'),
+  });
+  modules.push({ name: 'event-tail', start: () => tail.start(), stop: () => tail.stop() });
 
   return {
     core,

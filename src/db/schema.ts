@@ -129,6 +129,8 @@ export interface EventTable {
   organisation_id: string | null;
   outcome: string;
   source: string;
+  /** The process that wrote the row (not part of the event): lets each server pick up the others'. */
+  origin: string;
   /** RFC 8785 canonical JSON of the whole VigieEvent: the journal leaf. */
   payload: string;
   /** Position in the journal's Merkle tree; null until the integrator has taken it in. */

@@ -162,6 +162,7 @@ describe('journal verification', () => {
         kind: forgedEvent.kind,
         actor_type: 'system',
         actor_id: 'test',
+        origin: 'attacker',
         target_type: null,
         target_id: null,
         organisation_id: null,

@@ -161,6 +161,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('organisation_id', 'text')
     .addColumn('outcome', 'text', (c) => c.notNull())
     .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('origin', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('leaf_index', bigint, (c) => c.unique())
     .execute();

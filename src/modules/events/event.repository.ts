@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.js';
 import type { EventTable } from '../../db/schema.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import type { VigieEvent } from '../../shared/event.js';
+import { PROCESS_ORIGIN } from './origin.js';
 
 /** SQLite caps bound parameters per statement; 12 columns × 400 rows stays well below it. */
 const INSERT_CHUNK = 400;
@@ -18,6 +19,7 @@ function toRow(event: VigieEvent): Omit<EventTable, 'seq' | 'leaf_index'> {
     organisation_id: event.organisationId ?? null,
     outcome: event.outcome,
     source: event.source ?? 'vigie',
+    origin: PROCESS_ORIGIN,
     payload: canonicalJson(event),
   };
 }

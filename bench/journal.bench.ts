@@ -282,7 +282,7 @@ async function benchA5() {
   log(`loading ${BIG} events`);
   const sqlite = new (await import('better-sqlite3')).default(path.join(tmp, 'a5', 'vigie.db'));
   const insert = sqlite.prepare(
-    'insert into events (id, time, kind, actor_type, actor_id, target_type, target_id, organisation_id, outcome, source, payload) values (?,?,?,?,?,?,?,?,?,?,?)',
+    'insert into events (id, time, kind, actor_type, actor_id, target_type, target_id, organisation_id, outcome, source, origin, payload) values (?,?,?,?,?,?,?,?,?,?,?,?)',
   );
   sqlite.transaction(() => {
     for (let i = 0; i < BIG; i++) {
@@ -300,6 +300,7 @@ async function benchA5() {
         e.organisationId,
         e.outcome,
         e.source,
+        'bench',
         payload,
       );
     }

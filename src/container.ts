@@ -16,6 +16,8 @@ import { createApplicationsModule } from './modules/applications/index.js';
 import { createJournalModule } from './modules/journal/index.js';
 import { createAccessModule } from './modules/access/index.js';
 
+const IDENTITY_CHANGE = /^(account|role|token|application|organisation)\./;
+
 /** What every module may be handed; each takes only the parts it needs. */
 export interface CoreDeps {
   readonly config: Config;
@@ -66,15 +68,13 @@ export function createContainer(input: {
     metrics,
   };
   const resolver = createPrincipalResolver({ db: core.db, clock: core.clock });
-  // Any identity change may change what a cached principal may do.
+  // Any identity change may change what a cached principal may do; a refused attempt changes nothing.
   bus.subscribe((events) => {
-    if (events.some((e) => /^(account|role|token|application|organisation)\./.test(e.kind)))
-      resolver.invalidate();
+    if (events.some((e) => e.outcome === 'success' && IDENTITY_CHANGE.test(e.kind))) resolver.invalidate();
   });
 
   const modules: VigieModule[] = [];
-  // Modules, in dependency order. Each line builds one capability from core and the modules before it.
-  // (identity) (caseload, applications) (journal) (access) (detection, ingest)
+  // Modules, in dependency order: each is built from core and the modules before it.
   const identity = createIdentityModule(core);
   modules.push(identity);
   const caseload = createCaseloadModule(core);

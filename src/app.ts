@@ -1,20 +1,31 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { DestinationStream } from 'pino';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import type { Container } from './container.js';
+import { createAuthFailureBrake } from './http/auth-brake.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installErrorHandler } from './http/errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { ErrorResponse } from './http/schemas.js';
 
 export interface AppOptions {
-  readonly logger?: boolean | { level: string };
+  readonly logger?: boolean | { level: string; stream?: DestinationStream };
+}
+
+/**
+ * What a log line may say about a request: its id, method and route pattern. Never the URL: its
+ * path parameters and query string carry record ids and e-mail addresses, personal data.
+ */
+function requestForLog(request: FastifyRequest): Record<string, unknown> {
+  return { id: request.id, method: request.method, route: request.routeOptions?.url ?? null };
 }
 
 /** Builds the HTTP adapter over the container's services. It never listens: main.ts or tests do. */
 export async function buildApp(container: Container, options: AppOptions = {}): Promise<FastifyInstance> {
+  const limits = container.core.config.http;
   const app = Fastify({
     logger:
       options.logger === undefined || options.logger === false
@@ -22,7 +33,20 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
         : {
             ...(typeof options.logger === 'object' ? options.logger : {}),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
+            serializers: { req: requestForLog },
           },
+    // Fastify's own request lines carry the URL; ours below carry the route pattern instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Slow clients (a byte at a time) are cut off; the request timeout bounds receiving the request
+    // only, so a long response such as the SSE alert stream is not cut by it.
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks both timeouts on this interval (30 s by default, longer than the timeouts).
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(limits.headersTimeoutMs / 4))),
+    },
+    trustProxy: limits.trustProxy.length > 0 ? [...limits.trustProxy] : false,
     bodyLimit: 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -33,12 +57,22 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  app.server.maxConnections = limits.maxConnections;
+
   app.addSchema(ErrorResponse);
   installErrorHandler(app);
   installJsonBodyParser(app);
-  installAuthentication(app, container.resolver);
+  const brake = createAuthFailureBrake(container.core);
+  app.addHook('onClose', () => brake.stop());
+  installAuthentication(app, container.resolver, brake);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: request, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
 
   await app.register(swagger, {

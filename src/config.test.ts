@@ -16,6 +16,31 @@ describe('parseConfig', () => {
     );
   });
 
+  it('limits slow clients and failed authentications by default, with no proxy trusted', () => {
+    const c = parseConfig({});
+    expect(c.http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      maxConnections: 2_000,
+      trustProxy: [],
+    });
+    expect(c.authThrottle).toMatchObject({ windowMs: 600_000, delayAfter: 5, limit: 50 });
+    expect(parseConfig({ VIGIE_HTTP_TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).http.trustProxy).toEqual([
+      '10.0.0.1',
+      '10.1.0.0/16',
+    ]);
+  });
+
+  it('refuses a headers timeout longer than the request timeout, and a delay threshold above the limit', () => {
+    expect(() =>
+      parseConfig({ VIGIE_HTTP_HEADERS_TIMEOUT_MS: '20000', VIGIE_HTTP_REQUEST_TIMEOUT_MS: '10000' }),
+    ).toThrow('VIGIE_HTTP_HEADERS_TIMEOUT_MS');
+    expect(() =>
+      parseConfig({ VIGIE_AUTH_FAILURE_DELAY_AFTER: '60', VIGIE_AUTH_FAILURE_LIMIT: '50' }),
+    ).toThrow('VIGIE_AUTH_FAILURE_DELAY_AFTER');
+  });
+
   it.each([
     ['VIGIE_PORT', 'eighty'],
     ['VIGIE_PORT', '70000'],
@@ -23,6 +48,16 @@ describe('parseConfig', () => {
     ['VIGIE_DATABASE_URL', 'sqlite:'],
     ['VIGIE_DELEGATION_MAX_PENDING', '-1'],
     ['VIGIE_LOG_LEVEL', 'loud'],
+    ['VIGIE_TOKEN_TTL_ACCOUNT_DAYS', '0'],
+    ['VIGIE_TOKEN_TTL_APPLICATION_DAYS', '400'],
+    ['VIGIE_TOKEN_TTL_BOOTSTRAP_HOURS', '1.5'],
+    ['VIGIE_ALERT_STREAM_MAX_PER_PRINCIPAL', '0'],
+    ['VIGIE_ALERT_STREAM_RESERVED_OPERATOR', '50'],
+    ['VIGIE_HTTP_HEADERS_TIMEOUT_MS', '10'],
+    ['VIGIE_HTTP_MAX_CONNECTIONS', '0'],
+    ['VIGIE_HTTP_TRUST_PROXY', 'true'],
+    ['VIGIE_AUTH_FAILURE_LIMIT', '0'],
+    ['VIGIE_AUTH_FAILURE_WINDOW_MS', 'NaN'],
   ])('refuses %s=%s with an error naming the variable', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => parseConfig({ [name]: value })).toThrow(name);

@@ -25,12 +25,50 @@ export interface Config {
     /** Ed25519 private key seed from VIGIE_JOURNAL_KEY (base64, 32 bytes); wins over the key file. */
     readonly signingKey?: Buffer;
   };
+  /** Lifetime of API tokens: the default and the longest a caller may ask for, per kind. */
+  readonly tokens: {
+    readonly accountDays: number;
+    readonly applicationDays: number;
+    /** The token `vigie admin create` prints: short-lived, it only has to last until real setup. */
+    readonly bootstrapHours: number;
+  };
+  /** Live alert streams (SSE): a global cap, a cap per principal, a share kept for the operator. */
+  readonly alertStream: {
+    readonly maxClients: number;
+    readonly maxPerPrincipal: number;
+    readonly reservedForOperator: number;
+  };
   readonly policyDir: string;
   readonly rulesDir: string;
   /** Where alerts are forwarded besides the API and live stream; both optional. */
   readonly alerts: {
     readonly webhook?: { readonly url: string; readonly secret: string };
     readonly syslog?: { readonly protocol: 'udp' | 'tcp'; readonly host: string; readonly port: number };
+  };
+  /** Limits of the HTTP server against slow or too many clients (src/app.ts). */
+  readonly http: {
+    /** Time a client has to send the whole request head. */
+    readonly headersTimeoutMs: number;
+    /** Time a client has to send the whole request, body included (a response may stream longer). */
+    readonly requestTimeoutMs: number;
+    /** Idle time after a response before a kept-alive connection is closed. */
+    readonly keepAliveTimeoutMs: number;
+    /** Open connections beyond which new sockets are closed at once. */
+    readonly maxConnections: number;
+    /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+    readonly trustProxy: readonly string[];
+  };
+  /** The brake on failed bearer authentications, per client address (src/http/auth-throttle.ts). */
+  readonly authThrottle: {
+    readonly windowMs: number;
+    /** Failures in a window answered at once; each further one waits before its 401. */
+    readonly delayAfter: number;
+    readonly delayStepMs: number;
+    readonly maxDelayMs: number;
+    /** Failures in a window after which the address gets 429 AUTH_THROTTLED until the window ends. */
+    readonly limit: number;
+    /** Addresses tracked at once; the least recently failing are forgotten first. */
+    readonly maxAddresses: number;
   };
 }
 
@@ -113,6 +151,62 @@ function alertTargets(env: Env): Config['alerts'] {
   return Object.freeze(out);
 }
 
+function httpLimits(env: Env): Config['http'] {
+  const headersTimeoutMs = integer(env, 'VIGIE_HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = integer(env, 'VIGIE_HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError('VIGIE_HTTP_HEADERS_TIMEOUT_MS', 'must not exceed VIGIE_HTTP_REQUEST_TIMEOUT_MS');
+  }
+  const proxies = (env.VIGIE_HTTP_TRUST_PROXY ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  // A list of proxies only: `true` would believe any client's X-Forwarded-For and void the brake.
+  if (proxies.some((p) => !/^[0-9a-fA-F.:]{2,45}(\/\d{1,3})?$/.test(p))) {
+    throw new ConfigError('VIGIE_HTTP_TRUST_PROXY', 'expected a comma-separated list of addresses or CIDRs');
+  }
+  return Object.freeze({
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'VIGIE_HTTP_KEEPALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
+    maxConnections: integer(env, 'VIGIE_HTTP_MAX_CONNECTIONS', 2_000, 1, 1_000_000),
+    trustProxy: Object.freeze(proxies),
+  });
+}
+
+function authThrottle(env: Env): Config['authThrottle'] {
+  const delayAfter = integer(env, 'VIGIE_AUTH_FAILURE_DELAY_AFTER', 5, 0, 100_000);
+  const limit = integer(env, 'VIGIE_AUTH_FAILURE_LIMIT', 50, 1, 1_000_000);
+  if (delayAfter > limit) {
+    throw new ConfigError('VIGIE_AUTH_FAILURE_DELAY_AFTER', 'must not exceed VIGIE_AUTH_FAILURE_LIMIT');
+  }
+  return Object.freeze({
+    windowMs: integer(env, 'VIGIE_AUTH_FAILURE_WINDOW_MS', 600_000, 1_000, 86_400_000),
+    delayAfter,
+    delayStepMs: integer(env, 'VIGIE_AUTH_FAILURE_DELAY_STEP_MS', 250, 0, 60_000),
+    maxDelayMs: integer(env, 'VIGIE_AUTH_FAILURE_MAX_DELAY_MS', 3_000, 0, 60_000),
+    limit,
+    maxAddresses: integer(env, 'VIGIE_AUTH_FAILURE_MAX_ADDRESSES', 10_000, 1, 10_000_000),
+  });
+}
+
+function alertStreamLimits(env: Env): Config['alertStream'] {
+  const maxClients = integer(env, 'VIGIE_ALERT_STREAM_MAX_CLIENTS', 50, 1, 10_000);
+  const reservedForOperator = integer(env, 'VIGIE_ALERT_STREAM_RESERVED_OPERATOR', 10, 0, 10_000);
+  // The reserve is a share of the cap: as large as the cap, it would leave nothing to anyone else.
+  if (reservedForOperator >= maxClients) {
+    throw new ConfigError(
+      'VIGIE_ALERT_STREAM_RESERVED_OPERATOR',
+      'must be below VIGIE_ALERT_STREAM_MAX_CLIENTS',
+    );
+  }
+  return Object.freeze({
+    maxClients,
+    maxPerPrincipal: integer(env, 'VIGIE_ALERT_STREAM_MAX_PER_PRINCIPAL', 5, 1, 10_000),
+    reservedForOperator,
+  });
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses the environment into a frozen Config; throws ConfigError naming the faulty variable. */
@@ -143,9 +237,17 @@ export function parseConfig(env: Env = process.env): Config {
       integrateIntervalMs: integer(env, 'VIGIE_JOURNAL_INTERVAL_MS', 200, 1, 1000),
       signingKey: journalKey(env.VIGIE_JOURNAL_KEY),
     }),
+    tokens: Object.freeze({
+      accountDays: integer(env, 'VIGIE_TOKEN_TTL_ACCOUNT_DAYS', 30, 1, 366),
+      applicationDays: integer(env, 'VIGIE_TOKEN_TTL_APPLICATION_DAYS', 90, 1, 366),
+      bootstrapHours: integer(env, 'VIGIE_TOKEN_TTL_BOOTSTRAP_HOURS', 24, 1, 168),
+    }),
+    alertStream: alertStreamLimits(env),
     policyDir: env.VIGIE_POLICY_DIR ?? 'policies',
     rulesDir: env.VIGIE_RULES_DIR ?? 'rules',
     alerts: alertTargets(env),
+    http: httpLimits(env),
+    authThrottle: authThrottle(env),
   };
   return Object.freeze(config);
 }

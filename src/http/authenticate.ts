@@ -7,6 +7,8 @@ import {
   type Principal,
 } from '../shared/principal.js';
 import type { PrincipalResolver } from '../modules/identity/principal.service.js';
+import { looksLikeToken } from '../modules/identity/token-secret.js';
+import { AuthThrottledError, type AuthFailureBrake } from './auth-brake.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -16,17 +18,28 @@ declare module 'fastify' {
 
 /**
  * Resolves `Authorization: Bearer <token>` into request.principal on every request. A missing or
- * unusable token leaves it undefined; routes then call one of the require* helpers below.
+ * unusable token leaves it undefined; routes then call one of the require* helpers below. With a
+ * brake, every unusable token is counted against the client address and may be delayed or refused
+ * with 429 AUTH_THROTTLED (and Retry-After) before any route runs; a valid token is never braked.
  */
 export function installAuthentication(
   app: FastifyInstance,
   resolver: Pick<PrincipalResolver, 'resolve'>,
+  brake?: Pick<AuthFailureBrake, 'onFailure'>,
 ): void {
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) return;
-    request.principal = await resolver.resolve(header.slice('Bearer '.length).trim());
+    const secret = header.slice('Bearer '.length).trim();
+    request.principal = await resolver.resolve(secret);
+    if (request.principal || !brake) return;
+    try {
+      await brake.onFailure(request.ip, looksLikeToken(secret) ? 'rejected' : 'malformed');
+    } catch (error) {
+      if (error instanceof AuthThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
+      throw error;
+    }
   });
 }
 

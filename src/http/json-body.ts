@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance } from 'fastify';
 import { VigieError } from '../shared/errors.js';
 
@@ -32,13 +33,25 @@ export function hasNonFiniteNumber(value: unknown, depth = 0): boolean {
 const MAYBE_OVERFLOW = /[eE][+]?\d{3}|\d{300}/;
 
 /**
- * JSON bodies: refused with a stable code when malformed (INVALID_BODY) or when they carry a key
- * that could poison prototypes downstream (FORBIDDEN_KEY), instead of Fastify's generic error.
+ * A body's bytes as text, or a 400 INVALID_UTF8 when they are not valid UTF-8. Decoding leniently
+ * would store U+FFFD in place of the bad bytes: a value nobody sent, that no longer matches what the
+ * sender's own system holds.
+ */
+export function decodeUtf8Body(bytes: Buffer): string | VigieError {
+  if (!isUtf8(bytes)) return new VigieError('INVALID_UTF8', 400, 'body is not valid UTF-8');
+  return bytes.toString('utf8');
+}
+
+/**
+ * JSON bodies: refused with a stable code when not UTF-8 (INVALID_UTF8), malformed (INVALID_BODY)
+ * or when they carry a key that could poison prototypes downstream (FORBIDDEN_KEY), instead of
+ * Fastify's generic error.
  */
 export function installJsonBodyParser(app: FastifyInstance): void {
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => {
+    const text = decodeUtf8Body(body as Buffer);
+    if (text instanceof VigieError) return done(text, undefined);
     if (text.length === 0)
       return done(new VigieError('INVALID_BODY', 400, 'body must not be empty'), undefined);
     let parsed: unknown;

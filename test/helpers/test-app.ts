@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../../src/app.js';
+import { buildApp, type AppOptions } from '../../src/app.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createContainer, type Container } from '../../src/container.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -21,7 +21,7 @@ export interface TestApp {
  * listens. `env` overrides configuration the way the environment would.
  */
 export async function createTestApp(
-  options: { env?: Record<string, string>; start?: boolean } = {},
+  options: { env?: Record<string, string>; start?: boolean; app?: AppOptions } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase();
   const clock = new ManualClock('2026-03-02T09:00:00.000Z');
@@ -36,7 +36,7 @@ export async function createTestApp(
     ids: uuidv7Generator(clock),
     logger: pino({ level: 'silent' }),
   });
-  const app = await buildApp(container);
+  const app = await buildApp(container, options.app);
   if (options.start) await container.start();
   return {
     app,

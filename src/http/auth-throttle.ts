@@ -1,0 +1,93 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { Config } from '../config.js';
+import type { Clock } from '../shared/clock.js';
+
+/** What to do with one failed bearer authentication, once it is counted. */
+export type ThrottleVerdict =
+  | { readonly kind: 'answer' }
+  | { readonly kind: 'delay'; readonly ms: number }
+  | { readonly kind: 'throttled'; readonly retryAfterSeconds: number };
+
+interface FailureWindow {
+  readonly start: number;
+  failures: number;
+}
+
+/**
+ * The unit the brake counts for: an IPv4 address, or the /64 of an IPv6 address — one subscriber
+ * line holds a whole /64, so counting single IPv6 addresses would give each client 2^64 budgets and
+ * let it push everyone else out of the table.
+ */
+export function addressKey(ip: string): string {
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = ip.includes('::') && tail !== '' ? tail.split(':') : [];
+  const groups = ip.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+/**
+ * Counts failed authentications per client address in fixed windows and says how to brake each
+ * one: answered at once up to `delayAfter`, then delayed by a growing, capped step, then refused
+ * with 429 past `limit` until the window ends. Only failures are counted: a valid token from a
+ * braked address still passes, so an attacker behind a shared NAT cannot lock its honest users out.
+ * Memory is bounded: past `maxAddresses`, the least recently failing address is forgotten.
+ */
+export class AuthFailureThrottle {
+  readonly #windows = new Map<string, FailureWindow>();
+  readonly #config: Config['authThrottle'];
+  readonly #clock: Clock;
+
+  constructor(config: Config['authThrottle'], clock: Clock) {
+    this.#config = config;
+    this.#clock = clock;
+  }
+
+  /** Addresses currently tracked. */
+  get tracked(): number {
+    return this.#windows.size;
+  }
+
+  recordFailure(ip: string): ThrottleVerdict {
+    const { windowMs, limit, delayAfter, delayStepMs, maxDelayMs, maxAddresses } = this.#config;
+    const key = addressKey(ip);
+    const now = this.#clock.now().getTime();
+    let window = this.#windows.get(key);
+    if (window) this.#windows.delete(key);
+    if (!window || now - window.start >= windowMs || now < window.start) window = { start: now, failures: 0 };
+    window.failures += 1;
+    // Re-inserted so that the Map's order is least recently failing first.
+    this.#windows.set(key, window);
+    while (this.#windows.size > maxAddresses) {
+      const oldest = this.#windows.keys().next();
+      if (oldest.done) break;
+      this.#windows.delete(oldest.value);
+    }
+    if (window.failures > limit) {
+      return {
+        kind: 'throttled',
+        retryAfterSeconds: Math.max(1, Math.ceil((window.start + windowMs - now) / 1000)),
+      };
+    }
+    if (window.failures > delayAfter) {
+      return { kind: 'delay', ms: Math.min(maxDelayMs, delayStepMs * (window.failures - delayAfter)) };
+    }
+    return { kind: 'answer' };
+  }
+
+  /** Forgets the windows that have ended. */
+  sweep(): void {
+    const now = this.#clock.now().getTime();
+    for (const [key, window] of this.#windows) {
+      if (now - window.start >= this.#config.windowMs) this.#windows.delete(key);
+    }
+  }
+}

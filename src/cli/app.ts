@@ -18,6 +18,8 @@ export interface AppCreateArgs {
   readonly scopes: string;
   readonly kind: ApplicationKind;
   readonly tokenName: string;
+  /** Organisation whose subtree the application may report on, when wider than its own. */
+  readonly reportingScope?: string;
   readonly json?: boolean;
 }
 
@@ -30,7 +32,13 @@ export async function runAppCreate(args: AppCreateArgs, io: CommandIo): Promise<
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const body = { organisationId: args.organisation, name: args.name, kind: args.kind, scopes };
+  const body = {
+    organisationId: args.organisation,
+    name: args.name,
+    kind: args.kind,
+    scopes,
+    ...(args.reportingScope !== undefined ? { reportingOrganisationId: args.reportingScope } : {}),
+  };
   // The same bounded schema as the HTTP route: the CLI is another edge.
   if (!Value.Check(ApplicationCreateBody, body)) {
     const first = Value.Errors(ApplicationCreateBody, body).First();
@@ -48,8 +56,9 @@ export async function runAppCreate(args: AppCreateArgs, io: CommandIo): Promise<
     io.stdout.write(
       args.json
         ? `${JSON.stringify({ application: app, token: issued.token, secret: issued.secret })}\n`
-        : `application ${app.id} registered (${app.kind}, scopes ${app.scopes.join(',')})\n` +
-            `token ${issued.token.id} (shown once, store it now):\n${issued.secret}\n`,
+        : `application ${app.id} registered (${app.kind}, scopes ${app.scopes.join(',')}, ` +
+            `reporting on organisation ${app.reportingOrganisationId})\n` +
+            `token ${issued.token.id} (shown once, store it now; expires ${issued.token.expiresAt}):\n${issued.secret}\n`,
     );
     return 0;
   } catch (error) {
@@ -73,6 +82,10 @@ export function registerAppCommands(program: Command): void {
       new Option('--kind <kind>', 'application kind').choices(['business', 'partner']).default('partner'),
     )
     .option('--token-name <name>', 'name of the first token', 'initial')
+    .option(
+      '--reporting-scope <org id>',
+      'organisation whose subtree its events may name: an ancestor of --organisation (default: that organisation)',
+    )
     .option('--json', 'print the result as JSON')
     .action(async (options: AppCreateArgs) => {
       process.exitCode = await runAppCreate(options, {

@@ -92,6 +92,8 @@ export interface ApplicationTable {
   created_by: string | null;
   created_at: string;
   updated_at: string;
+  /** The organisation whose subtree the application may report on; null: its own organisation. */
+  reporting_organisation_id: string | null;
 }
 
 export interface DataSubjectTable {

@@ -5,7 +5,11 @@
  */
 export type EventOutcome = 'success' | 'failure' | 'denied';
 
-export type PrincipalType = 'account' | 'application' | 'system';
+/**
+ * 'external': a name an application reported that is not a Vigie account (`root` in an SSH log),
+ * id `<applicationId>:<name>`; detection keeps no per-account state for it.
+ */
+export type PrincipalType = 'account' | 'application' | 'system' | 'external';
 
 export interface EventActor {
   readonly type: PrincipalType;

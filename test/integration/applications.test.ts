@@ -117,6 +117,71 @@ describe('applications: service principals and their tokens', () => {
     expect((await db.selectFrom('applications').select('id').execute()).length).toBe(before);
   });
 
+  it('registers a reporting scope over an ancestor for someone who may register applications there, and journals it', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/applications',
+      headers: admin(),
+      payload: {
+        organisationId: scene.structure.id,
+        name: 'Passerelle de connexion',
+        kind: 'business',
+        scopes: ['event.ingest'],
+        reportingOrganisationId: scene.operator.id,
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    const app = res.json();
+    expect(app.reportingOrganisationId).toBe(scene.operator.id);
+    expect(
+      (await t.app.inject({ url: `/api/v1/applications/${app.id}`, headers: admin() })).json(),
+    ).toMatchObject({ reportingOrganisationId: scene.operator.id });
+    const [registered] = (await eventsOf(db, 'application.registered')).filter((e) => e.target_id === app.id);
+    expect(JSON.parse(registered!.payload).data).toMatchObject({
+      reportingOrganisationId: scene.operator.id,
+    });
+    // Without one, an application reports on its own organisation only.
+    const plain = await register(admin(), scene.structure.id);
+    expect(plain.json().reportingOrganisationId).toBe(scene.structure.id);
+  });
+
+  it("refuses a reporting scope wider than what the registrant manages (403) and one outside the application's ancestry (400), writing nothing", async () => {
+    const before = (await db.selectFrom('applications').select('id').execute()).length;
+    const attempt = (headers: Record<string, string>, reportingOrganisationId: unknown) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/v1/applications',
+        headers,
+        payload: {
+          organisationId: scene.structure.id,
+          name: 'Portail OF',
+          kind: 'partner',
+          scopes: ['event.ingest'],
+          reportingOrganisationId,
+        },
+      });
+    const wider = await attempt(as(managerA), scene.network.id);
+    expect(wider.statusCode).toBe(403);
+    expect(wider.json().error.code).toBe('REPORTING_SCOPE_DENIED');
+    const sideways = await attempt(admin(), otherStructure.id);
+    expect(sideways.statusCode).toBe(400);
+    expect(sideways.json().error.code).toBe('REPORTING_SCOPE_INVALID');
+    const unknown = await attempt(admin(), '01900000-0000-7000-8000-000000000000');
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.code).toBe('REPORTING_SCOPE_INVALID');
+    for (const bad of ['../..', { __proto__: null }, 'x'.repeat(5000)])
+      expect((await attempt(admin(), bad)).statusCode).toBe(400);
+    expect((await db.selectFrom('applications').select('id').execute()).length).toBe(before);
+    const refused = (await eventsOf(db, 'application.registered')).filter((e) => e.outcome !== 'success');
+    expect(refused.map((e) => (JSON.parse(e.payload) as { reason: string }).reason)).toEqual(
+      expect.arrayContaining(['REPORTING_SCOPE_DENIED', 'REPORTING_SCOPE_INVALID']),
+    );
+    // Its own organisation as the scope is no widening: a structure's manager may name it.
+    const own = await attempt(as(managerA), scene.structure.id);
+    expect(own.statusCode).toBe(201);
+    expect(own.json().reportingOrganisationId).toBe(scene.structure.id);
+  });
+
   it('rejects a __proto__ key in the body', async () => {
     const res = await t.app.inject({
       method: 'POST',
@@ -338,5 +403,34 @@ describe('applications: service principals and their tokens', () => {
     );
     expect(unknownOrg).toBe(1);
     expect(err.join('')).toContain('ORGANISATION_NOT_FOUND');
+
+    out.length = 0;
+    const gateway = await runAppCreate(
+      {
+        organisation: scene.structure.id,
+        name: 'Passerelle',
+        scopes: 'event.ingest',
+        kind: 'business',
+        tokenName: 'initial',
+        reportingScope: scene.operator.id,
+        json: true,
+      },
+      io,
+    );
+    expect(gateway).toBe(0);
+    expect(JSON.parse(out.join('')).application.reportingOrganisationId).toBe(scene.operator.id);
+    const sideways = await runAppCreate(
+      {
+        organisation: scene.structure.id,
+        name: 'X',
+        scopes: 'event.ingest',
+        kind: 'partner',
+        tokenName: 'initial',
+        reportingScope: otherStructure.id,
+      },
+      io,
+    );
+    expect(sideways).toBe(1);
+    expect(err.join('')).toContain('REPORTING_SCOPE_INVALID');
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionModule } from '../../src/modules/detection/index.js';
 import type { VigieEvent } from '../../src/shared/event.js';
-import { issueToken, makeApplication, makeScene } from '../helpers/factories.js';
+import { issueToken, makeAccount, makeApplication, makeScene } from '../helpers/factories.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 /** POST /api/v1/events: OCSF and mapped legacy events from registered applications. */
@@ -17,6 +17,8 @@ describe('event ingestion', () => {
   let appId: string;
   let adminToken: string;
   let noScopeToken: string;
+  let agentId: string;
+  let structureId: string;
   let now: number;
 
   beforeAll(async () => {
@@ -34,6 +36,8 @@ describe('event ingestion', () => {
     t = await createTestApp({ env: { VIGIE_RULES_DIR: dir } });
     const scene = await makeScene(t.database.db);
     adminToken = scene.adminToken;
+    structureId = scene.structure.id;
+    agentId = (await makeAccount(t.database.db, { organisationId: structureId })).id;
     const app = await makeApplication(t.database.db, {
       organisationId: scene.structure.id,
       scopes: ['event.ingest'],
@@ -75,7 +79,7 @@ describe('event ingestion', () => {
         status_id: 2,
         status_code: 'bad_password',
         metadata: { uid: 'a-1' },
-        user: { uid: 'acc-1', name: 'Jeanne Martin', org: { uid: 'org-1' } },
+        user: { uid: agentId, name: 'Jeanne Martin', org: { uid: structureId } },
         src_endpoint: { ip: '90.0.0.1' },
         session: { uid: 'sess-1' },
         http_request: { user_agent: 'Firefox/140' },
@@ -85,8 +89,8 @@ describe('event ingestion', () => {
         activity_id: 10,
         time: new Date(now).toISOString(),
         metadata: { uid: 'a-2' },
-        actor: { user: { uid: 'acc-1' } },
-        user: { uid: 'acc-1' },
+        actor: { user: { uid: agentId } },
+        user: { uid: agentId },
       },
       {
         class_uid: 3005,
@@ -94,7 +98,7 @@ describe('event ingestion', () => {
         time: now,
         metadata: { uid: 'a-3' },
         actor: { user: { uid: 'acc-9' } },
-        user: { uid: 'acc-1' },
+        user: { uid: agentId },
         privileges: ['advisor', 'exporter'],
       },
       {
@@ -102,7 +106,7 @@ describe('event ingestion', () => {
         activity_id: 2,
         time: now,
         metadata: { uid: 'a-4' },
-        actor: { user: { uid: 'acc-1' } },
+        actor: { user: { uid: agentId } },
         api: { operation: 'GET /dossiers' },
         resources: [{ uid: 'DE-1' }, { uid: 'DE-2' }, { uid: 'DE-3' }],
       },
@@ -111,7 +115,7 @@ describe('event ingestion', () => {
         activity_id: 2,
         time: now,
         metadata: { uid: 'a-5' },
-        actor: { user: { uid: 'acc-1' } },
+        actor: { user: { uid: agentId } },
         api: { operation: 'ExportCsv' },
         resources: [{ uid: 'DE-4' }],
       },
@@ -123,18 +127,21 @@ describe('event ingestion', () => {
     const events = await stored(body.accepted.flatMap((a: { ids: string[] }) => a.ids));
     const byKind = (k: string) => events.filter((e) => e.kind === k);
     expect(byKind('auth.login')[0]).toMatchObject({
-      actor: { type: 'account', id: 'acc-1' },
+      actor: { type: 'account', id: agentId },
       outcome: 'failure',
       reason: 'bad_password',
-      organisationId: 'org-1',
+      organisationId: structureId,
       context: { ip: '90.0.0.1', sessionId: 'sess-1', userAgent: 'Firefox/140' },
       source: appId,
       data: { applicationId: appId },
     });
     expect(JSON.stringify(events)).not.toContain('Jeanne');
-    expect(byKind('mfa.factor_enabled')[0]).toMatchObject({ target: { type: 'account', id: 'acc-1' } });
+    expect(byKind('mfa.factor_enabled')[0]).toMatchObject({ target: { type: 'account', id: agentId } });
+    // acc-9 is no Vigie account: an external principal of this application, not an account.
     expect(byKind('role.granted')[0]).toMatchObject({
-      actor: { id: 'acc-9' },
+      actor: { type: 'external', id: `${appId}:acc-9` },
+      target: { type: 'account', id: agentId },
+      organisationId: structureId,
       data: { privileges: ['advisor', 'exporter'] },
     });
     expect(
@@ -228,6 +235,29 @@ describe('event ingestion', () => {
     ]);
   });
 
+  it('refuses an NDJSON body that is not valid UTF-8 with 400 INVALID_UTF8 and stores nothing', async () => {
+    const before = await t.database.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const line = Buffer.from(
+      JSON.stringify({ class_uid: 3002, activity_id: 1, time: now, metadata: { uid: 'bad-utf8' } }),
+    );
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/events',
+      headers: { ...auth(appToken), 'content-type': 'application/x-ndjson' },
+      payload: Buffer.concat([line, Buffer.from([0x0a, 0x7b, 0xc3, 0x28, 0x7d])]),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('INVALID_UTF8');
+    const after = await t.database.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n));
+  });
+
   it('maps a legacy application log through a mapping file', async () => {
     const res = await post(
       [
@@ -252,7 +282,7 @@ describe('event ingestion', () => {
     const [event] = await stored(body.accepted[0].ids);
     expect(event).toMatchObject({
       kind: 'record.read',
-      actor: { id: 'acc-5' },
+      actor: { type: 'external', id: `${appId}:acc-5` },
       target: { type: 'record', id: 'DE-77' },
       context: { ip: '90.0.0.1' },
       outcome: 'success',

@@ -47,3 +47,30 @@ export async function listApplications(
   }
   return query.execute();
 }
+
+/** The subtree an application may report on: its reporting organisation, else its own. */
+export interface ReportingScope {
+  readonly applicationId: string;
+  readonly organisationId: string;
+  readonly path: string;
+}
+
+/** Reporting scopes of several applications in one query (ingestion, detection responses). */
+export async function findReportingScopes(
+  db: Executor,
+  applicationIds: readonly string[],
+): Promise<Map<string, ReportingScope>> {
+  const out = new Map<string, ReportingScope>();
+  if (applicationIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('applications as a')
+    .innerJoin('organisations as o', (j) =>
+      j.on((eb) => eb('o.id', '=', eb.fn.coalesce('a.reporting_organisation_id', 'a.organisation_id'))),
+    )
+    .select(['a.id', 'o.id as organisation_id', 'o.path'])
+    .where('a.id', 'in', [...new Set(applicationIds)])
+    .execute();
+  for (const r of rows)
+    out.set(r.id, { applicationId: r.id, organisationId: r.organisation_id, path: r.path });
+  return out;
+}

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Id, PageQuery, Timestamp } from '../../http/schemas.js';
+import { UUID_PATTERN } from '../../shared/ids.js';
 import { Reason } from '../identity/identity.schemas.js';
 import { APPLICATION_SCOPES } from '../identity/permissions.js';
 
@@ -17,6 +18,15 @@ export const ApplicationCreateBody = Type.Object(
     name: Name,
     kind: Type.Union(APPLICATION_KINDS.map((k) => Type.Literal(k))),
     scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: APPLICATION_SCOPES.length, uniqueItems: true }),
+    reportingOrganisationId: Type.Optional(
+      Type.String({
+        pattern: UUID_PATTERN,
+        maxLength: 36,
+        description:
+          'Organisation whose subtree the application may report events about: its own (the default) ' +
+          'or an ancestor, which only someone who may register applications there can set',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -30,6 +40,9 @@ export const ApplicationResponse = Type.Object(
     kind: Type.String(),
     status: Type.String(),
     scopes: Type.Array(Type.String()),
+    reportingOrganisationId: Type.String({
+      description: 'Events it sends may only name accounts and organisations under this organisation',
+    }),
     createdBy: Type.Union([Type.String(), Type.Null()]),
     createdAt: Type.String(),
     updatedAt: Type.String(),

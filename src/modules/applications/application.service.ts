@@ -19,7 +19,7 @@ import {
 } from './application.repository.js';
 import { createApplicationTokens } from './application-token.service.js';
 
-export type ApplicationsDeps = Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids'>;
+export type ApplicationsDeps = Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'config'>;
 
 export interface Application {
   readonly id: string;
@@ -28,6 +28,8 @@ export interface Application {
   readonly kind: string;
   readonly status: string;
   readonly scopes: string[];
+  /** Its events may name only accounts and organisations under this organisation. */
+  readonly reportingOrganisationId: string;
   readonly createdBy: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
@@ -41,6 +43,7 @@ export function presentApplication(row: ApplicationRow): Application {
     kind: row.kind,
     status: row.status,
     scopes: JSON.parse(row.scopes) as string[],
+    reportingOrganisationId: row.reporting_organisation_id ?? row.organisation_id,
     createdBy: row.created_by,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
@@ -104,10 +107,21 @@ export function createApplicationsService(deps: ApplicationsDeps) {
   const tokens = createApplicationTokens(deps, load);
 
   return {
-    /** Registers an application under an organisation the actor manages applications of. */
+    /**
+     * Registers an application under an organisation the actor manages applications of. A reporting
+     * scope wider than that organisation lets the application's events name anyone under an ancestor
+     * (an operator's sign-in gateway): only someone who may register applications at that ancestor
+     * may grant it, since such an application can then feed detection claims about its accounts.
+     */
     async register(
       actor: Actor,
-      input: { organisationId: string; name: string; kind: ApplicationKind; scopes: ApplicationScope[] },
+      input: {
+        organisationId: string;
+        name: string;
+        kind: ApplicationKind;
+        scopes: ApplicationScope[];
+        reportingOrganisationId?: string;
+      },
     ): Promise<Application> {
       return runCommand(
         deps,
@@ -121,6 +135,22 @@ export function createApplicationsService(deps: ApplicationsDeps) {
           const scopes = [...new Set(input.scopes)].sort();
           if (scopes.length === 0)
             throw invalid('SCOPES_REQUIRED', 'an application needs at least one scope');
+          let reportingId = org.id;
+          if (input.reportingOrganisationId !== undefined && input.reportingOrganisationId !== org.id) {
+            const wider = await findOrganisationScope(trx, input.reportingOrganisationId);
+            // One answer for an unknown id and an unrelated one: no probing of the tree through here.
+            if (!wider || !org.path.startsWith(wider.path))
+              throw invalid(
+                'REPORTING_SCOPE_INVALID',
+                "the reporting scope must be the application's organisation or one of its ancestors",
+              );
+            if (!allows(actor, 'application.manage', wider.path))
+              throw forbidden(
+                'REPORTING_SCOPE_DENIED',
+                'a wider reporting scope needs application.manage over that organisation',
+              );
+            reportingId = wider.id;
+          }
           const at = now.toISOString();
           const row: ApplicationRow = {
             id: deps.ids.next(),
@@ -132,6 +162,7 @@ export function createApplicationsService(deps: ApplicationsDeps) {
             created_by: actor.kind === 'account' ? actor.accountId : null,
             created_at: at,
             updated_at: at,
+            reporting_organisation_id: reportingId === org.id ? null : reportingId,
           };
           await insertApplication(trx, row);
           ctx.emit({
@@ -140,7 +171,7 @@ export function createApplicationsService(deps: ApplicationsDeps) {
             target: { type: 'application', id: row.id },
             organisationId: org.id,
             outcome: 'success',
-            data: { kind: row.kind, scopes },
+            data: { kind: row.kind, scopes, reportingOrganisationId: reportingId },
           });
           return presentApplication(row);
         },

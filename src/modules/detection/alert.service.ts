@@ -1,4 +1,5 @@
 import type { CoreDeps } from '../../container.js';
+import type { Executor } from '../../db/database.js';
 import type { AlertTable } from '../../db/schema.js';
 import { conflict, invalid, notFound } from '../../shared/errors.js';
 import { isUuid } from '../../shared/ids.js';
@@ -104,6 +105,35 @@ export function alertVisibleTo(
 
 /** A scope at the root of the organisation tree ('/<id>/'): the operator itself. */
 const isRootScope = (path: string) => path.split('/').length === 3;
+
+/** Why an automatic response was not performed: the alert then waits for a person's decision. */
+export interface WithheldResponse {
+  readonly responseId: string;
+  readonly action: string;
+  readonly target: { readonly type: string; readonly id: string };
+  readonly reasons: readonly string[];
+}
+
+/**
+ * Marks an alert as needing a person's decision (in the caller's transaction, with the
+ * `response.withheld` event): its summary lists what Vigie would have done and why it did not.
+ */
+export async function markNeedsPerson(
+  db: Executor,
+  alertId: string,
+  withheld: WithheldResponse,
+): Promise<void> {
+  const row = await repo.findAlert(db, alertId);
+  if (!row) return;
+  const summary = JSON.parse(row.summary) as Record<string, unknown>;
+  const previous = summary.needsPerson as { withheld?: WithheldResponse[] } | undefined;
+  summary.needsPerson = {
+    code: 'RESPONSE_NEEDS_PERSON',
+    message: 'an automatic response was withheld: a person must decide whether to act',
+    withheld: [...(previous?.withheld ?? []), withheld],
+  };
+  await repo.updateAlert(db, alertId, { summary: JSON.stringify(summary) });
+}
 
 export function createAlertService(deps: AlertDeps) {
   /** Records a finding: a new alert (and its event), or one more occurrence of an open one. */

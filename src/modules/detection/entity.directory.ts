@@ -21,11 +21,22 @@ export interface AccountFacts {
 
 const MAX_SLOTS = 64;
 
+/**
+ * External principals (names an application reported that are no Vigie account: `root`, `admin`
+ * from an SSH log) are remembered by last sighting only, and boundedly: anyone can make up names,
+ * so a flood of them must not grow the engine. Least recently seen are forgotten first.
+ */
+export const MAX_EXTERNAL_PER_APPLICATION = 2_000;
+export const MAX_EXTERNAL = 50_000;
+
 export class EntityDirectory {
   readonly #accounts = new Map<string, AccountFacts>();
   readonly #organisations = new Map<string, { path: string; kind: string }>();
   readonly #privilegedRoles = new Set<string>();
   readonly #decoys = new Set<string>();
+  /** External principal id → last sighting, least recently seen first (Map keeps insertion order). */
+  readonly #externals = new Map<string, { application: string; lastSeenMs: number }>();
+  readonly #externalsOf = new Map<string, Set<string>>();
 
   load(snapshot: DirectorySnapshot): void {
     this.#organisations.clear();
@@ -124,6 +135,44 @@ export class EntityDirectory {
     return this.#accounts.size;
   }
 
+  get trackedExternalPrincipals(): number {
+    return this.#externals.size;
+  }
+
+  /** Last sighting (event time) of an external principal, while it is still remembered. */
+  externalLastSeen(id: string): number | undefined {
+    return this.#externals.get(id)?.lastSeenMs;
+  }
+
+  #seeExternal(id: string, application: string, timeMs: number): void {
+    const known = this.#externals.get(id);
+    if (known) {
+      this.#externals.delete(id);
+      known.lastSeenMs = Math.max(known.lastSeenMs, timeMs);
+      this.#externals.set(id, known);
+      const own = this.#externalsOf.get(known.application);
+      own?.delete(id);
+      own?.add(id);
+      return;
+    }
+    let own = this.#externalsOf.get(application);
+    if (!own) this.#externalsOf.set(application, (own = new Set()));
+    // A Set iterates in insertion order and entries are re-inserted on sight: the first is the oldest.
+    if (own.size >= MAX_EXTERNAL_PER_APPLICATION) this.#forgetExternal(own.values().next().value!);
+    if (this.#externals.size >= MAX_EXTERNAL) this.#forgetExternal(this.#externals.keys().next().value!);
+    this.#externals.set(id, { application, lastSeenMs: timeMs });
+    own.add(id);
+  }
+
+  #forgetExternal(id: string): void {
+    const entry = this.#externals.get(id);
+    if (!entry) return;
+    this.#externals.delete(id);
+    const own = this.#externalsOf.get(entry.application);
+    own?.delete(id);
+    if (own?.size === 0) this.#externalsOf.delete(entry.application);
+  }
+
   /**
    * Applies what an event says about the directory. Called after the rules have seen the event, so a
    * rule reads the facts as they were before it (an account's previous activity, for instance).
@@ -133,6 +182,8 @@ export class EntityDirectory {
     if (event.actor.type === 'account') {
       const f = known ?? this.#facts(event.actor.id);
       if (Number.isNaN(f.lastSeenMs) || timeMs > f.lastSeenMs) f.lastSeenMs = timeMs;
+    } else if (event.actor.type === 'external') {
+      this.#seeExternal(event.actor.id, event.source ?? 'vigie', timeMs);
     }
     const kind = event.kind;
     // Only Vigie's own events may change who created whom or who holds which role: an ingested

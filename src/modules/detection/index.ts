@@ -3,6 +3,51 @@ import { forwardersFromConfig, type AlertForwarder } from './alert.forwarder.js'
 import { detectionRoutes } from './detection.routes.js';
 import { createDetectionService, type DetectionOptions, type DetectionService } from './detection.service.js';
 import type { ResponseActions } from './response.service.js';
+import { findReportingScopes } from '../applications/application.repository.js';
+import {
+  countActivePlatformAdmins,
+  findAccountResponseFacts,
+  findOrganisationPath,
+} from '../identity/response-facts.repository.js';
+import { findEvidenceSources } from './evidence.repository.js';
+
+/** The acts identity and access perform for a response, as the composition root hands them over. */
+export interface ResponseCommands {
+  readonly identity: Pick<
+    ResponseActions['identity'],
+    'suspendAccount' | 'suspendLineage' | 'reactivateAccount' | 'revokeAccountTokens'
+  >;
+  readonly controls: ResponseActions['controls'];
+}
+
+/**
+ * Adds the read-only facts a response is checked against (the target's place and power, the
+ * evidence's origin and its senders' reporting scopes) to identity's and access's commands.
+ */
+export function responseActions(
+  core: Pick<CoreDeps, 'db' | 'clock'>,
+  commands: ResponseCommands,
+): ResponseActions {
+  const { identity } = commands;
+  const now = () => core.clock.now().toISOString();
+  return {
+    controls: commands.controls,
+    identity: {
+      suspendAccount: (actor, id, reason) => identity.suspendAccount(actor, id, reason),
+      suspendLineage: (actor, id, reason) => identity.suspendLineage(actor, id, reason),
+      reactivateAccount: (actor, id, reason) => identity.reactivateAccount(actor, id, reason),
+      revokeAccountTokens: (actor, id, reason) => identity.revokeAccountTokens(actor, id, reason),
+      accountFacts: (id) => findAccountResponseFacts(core.db, id, now()),
+      activePlatformAdmins: () => countActivePlatformAdmins(core.db, now()),
+      organisationPath: (id) => findOrganisationPath(core.db, id),
+    },
+    evidence: {
+      sources: (ids) => findEvidenceSources(core.db, ids),
+      reportingPaths: async (ids) =>
+        new Map([...(await findReportingScopes(core.db, ids))].map(([id, s]) => [id, s.path])),
+    },
+  };
+}
 
 export interface DetectionModule extends VigieModule {
   readonly name: 'detection';
@@ -16,12 +61,12 @@ export interface DetectionModule extends VigieModule {
  */
 export function createDetectionModule(
   core: CoreDeps,
-  actions: ResponseActions,
+  commands: ResponseCommands,
   options: Omit<DetectionOptions, 'actions'> & { forwarders?: readonly AlertForwarder[] } = {},
 ): DetectionModule {
   const service = createDetectionService(core, {
     ...options,
-    actions,
+    actions: responseActions(core, commands),
     forwarders: options.forwarders ?? forwardersFromConfig(core.config.alerts),
   });
   return {

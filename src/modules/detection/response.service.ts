@@ -5,7 +5,7 @@ import { isUuid } from '../../shared/ids.js';
 import { eventActorOf, type AccountPrincipal, type Actor, type SystemActor } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
 import * as repo from './alert.repository.js';
-import { alertVisibleTo, type Alert } from './alert.service.js';
+import { alertVisibleTo, markNeedsPerson, type Alert } from './alert.service.js';
 import type { Finding } from './rule.runtime.js';
 import type { ResponseAction } from './rule.schema.js';
 
@@ -17,6 +17,16 @@ import type { ResponseAction } from './rule.schema.js';
  */
 type ControlTarget = { type: 'organisation' | 'application' | 'account'; id: string };
 
+/** Error code of a withheld response: the alert waits for a person's decision. */
+export const NEEDS_PERSON = 'RESPONSE_NEEDS_PERSON';
+
+/** Where an account sits and what power it holds, read before a response acts on it. */
+export interface TargetAccountFacts {
+  readonly organisationPath: string;
+  readonly privileged: boolean;
+  readonly platformAdmin: boolean;
+}
+
 /** What detection needs from identity and access; wired from their services in index.ts. */
 export interface ResponseActions {
   readonly identity: {
@@ -24,6 +34,15 @@ export interface ResponseActions {
     suspendLineage(actor: Actor, accountId: string, reason: string): Promise<{ suspended: string[] }>;
     reactivateAccount(actor: Actor, accountId: string, reason: string): Promise<unknown>;
     revokeAccountTokens(actor: Actor, accountId: string, reason: string): Promise<unknown>;
+    /** Read-only: undefined when no such account. */
+    accountFacts(accountId: string): Promise<TargetAccountFacts | undefined>;
+    activePlatformAdmins(): Promise<number>;
+    organisationPath(organisationId: string): Promise<string | undefined>;
+  };
+  /** Where a finding's evidence came from: 'vigie' or the sending application, and its reporting scope. */
+  readonly evidence: {
+    sources(eventIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+    reportingPaths(applicationIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
   };
   readonly controls: {
     freezeBudgets(actor: Actor, target: ControlTarget, reason: string): Promise<unknown>;
@@ -82,6 +101,12 @@ function targetOf(
 
 const codeOf = (error: unknown) => (error instanceof VigieError ? error.code : 'RESPONSE_FAILED');
 
+/** Why a response waits for a person; recorded in the response row, its event and the alert. */
+export type WithholdReason =
+  'privileged_target' | 'outside_evidence_scope' | 'above_evidence_organisation' | 'last_platform_admin';
+
+const SUSPENSIONS: readonly ResponseAction[] = ['suspend_account', 'suspend_lineage'];
+
 export function createResponseService(
   deps: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger'>,
   actions: ResponseActions,
@@ -117,20 +142,33 @@ export function createResponseService(
     alert: Alert,
     action: string,
     target: { type: string; id: string },
-    outcome: { ok: true; result: Record<string, unknown> } | { ok: false; code: string },
+    outcome:
+      | { ok: true; result: Record<string, unknown> }
+      | { ok: false; code: string }
+      | { ok: false; withheld: readonly WithholdReason[] },
   ): Promise<ResponseRecord> {
     const actor: SystemActor = { kind: 'system', id: `detection:${alert.ruleId}` };
+    const withheld = 'withheld' in outcome ? outcome.withheld : undefined;
+    const code = outcome.ok ? undefined : withheld ? NEEDS_PERSON : (outcome as { code: string }).code;
     return runCommand(deps, async ({ trx, emit, now }) => {
       const id = deps.ids.next();
       const event = emit({
-        kind: outcome.ok ? 'response.executed' : 'response.failed',
+        kind: outcome.ok ? 'response.executed' : withheld ? 'response.withheld' : 'response.failed',
         actor: eventActorOf(actor),
         target,
         ...(alert.organisationId ? { organisationId: alert.organisationId } : {}),
-        outcome: outcome.ok ? 'success' : 'failure',
-        ...(outcome.ok ? {} : { reason: outcome.code }),
-        data: { responseId: id, alertId: alert.id, ruleId: alert.ruleId, action },
+        outcome: outcome.ok ? 'success' : withheld ? 'denied' : 'failure',
+        ...(code ? { reason: code } : {}),
+        data: {
+          responseId: id,
+          alertId: alert.id,
+          ruleId: alert.ruleId,
+          action,
+          ...(withheld ? { withheld } : {}),
+        },
       });
+      if (withheld)
+        await markNeedsPerson(trx, alert.id, { responseId: id, action, target, reasons: withheld });
       const row: ResponseTable = {
         id,
         alert_id: alert.id,
@@ -138,9 +176,9 @@ export function createResponseService(
         action,
         target_type: target.type,
         target_id: target.id,
-        status: outcome.ok ? 'executed' : 'failed',
-        error_code: outcome.ok ? null : outcome.code,
-        result: JSON.stringify(outcome.ok ? outcome.result : {}),
+        status: outcome.ok ? 'executed' : withheld ? 'withheld' : 'failed',
+        error_code: code ?? null,
+        result: JSON.stringify(outcome.ok ? outcome.result : withheld ? { withheld } : {}),
         executed_at: now.toISOString(),
         executed_event_id: event.id,
         undone_at: null,
@@ -149,6 +187,55 @@ export function createResponseService(
       await repo.insertResponse(trx, row);
       return presentResponse(row);
     });
+  }
+
+  /**
+   * Why Vigie must not act on its own here (empty: it may). Ingested events are claims by their
+   * sender: on their strength alone, no privileged account and nothing outside the sender's
+   * reporting scope is touched. Whatever the evidence, no suspension reaches above the evidence's
+   * organisation, nor takes the last active platform administrator: those lock the operator out.
+   */
+  async function withholdReasons(
+    action: ResponseAction,
+    target: ControlTarget,
+    alert: Alert,
+    finding: Finding,
+  ): Promise<WithholdReason[]> {
+    if (target.type === 'application') return [];
+    const reasons: WithholdReason[] = [];
+    const sources = await actions.evidence.sources(finding.evidence);
+    // Evidence not found is treated as a claim: only Vigie's own journal speaks for itself.
+    const senders = new Set(finding.evidence.map((id) => sources.get(id) ?? 'unknown'));
+    const claimsOnly = !senders.has('vigie');
+    senders.delete('vigie');
+    const targetPath =
+      target.type === 'account' ? undefined : await actions.identity.organisationPath(target.id);
+    const account = target.type === 'account' ? await actions.identity.accountFacts(target.id) : undefined;
+    if (target.type === 'account' && !account) return [];
+    const path = account?.organisationPath ?? targetPath;
+    if (claimsOnly) {
+      if (account?.privileged) reasons.push('privileged_target');
+      const scopes = await actions.evidence.reportingPaths([...senders]);
+      // Inside the scope of every sender: one sender cannot lend its wider scope to another's claim.
+      const inside =
+        path !== undefined &&
+        senders.size > 0 &&
+        [...senders].every((a) => {
+          const scope = scopes.get(a);
+          return scope !== undefined && path.startsWith(scope);
+        });
+      if (!inside) reasons.push('outside_evidence_scope');
+    }
+    if (account && SUSPENSIONS.includes(action)) {
+      const evidenceOrg = alert.organisationId
+        ? await actions.identity.organisationPath(alert.organisationId)
+        : undefined;
+      if (evidenceOrg !== undefined && !account.organisationPath.startsWith(evidenceOrg))
+        reasons.push('above_evidence_organisation');
+      if (account.platformAdmin && (await actions.identity.activePlatformAdmins()) <= 1)
+        reasons.push('last_platform_admin');
+    }
+    return reasons;
   }
 
   return {
@@ -166,6 +253,15 @@ export function createResponseService(
           continue;
         }
         try {
+          const withheld = await withholdReasons(r.action, target, alert, finding);
+          if (withheld.length > 0) {
+            deps.logger.warn(
+              { ruleId: alert.ruleId, action: r.action, alertId: alert.id, withheld },
+              'detection response withheld for a person',
+            );
+            out.push(await record(alert, r.action, target, { ok: false, withheld }));
+            continue;
+          }
           const result = await perform(r.action, actor, target, reason);
           out.push(await record(alert, r.action, target, { ok: true, result }));
         } catch (error) {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requireApplication } from '../../http/authenticate.js';
+import { decodeUtf8Body } from '../../http/json-body.js';
 import { ErrorResponses } from '../../http/schemas.js';
 import { invalid, VigieError } from '../../shared/errors.js';
 import { MAX_BATCH, UnparsableItem, type IngestService } from './ingest.service.js';
@@ -46,9 +47,11 @@ export function ingestRoutes(ingest: IngestService): FastifyPluginAsync {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     app.addContentTypeParser(
       'application/x-ndjson',
-      { parseAs: 'string', bodyLimit: BODY_LIMIT },
+      { parseAs: 'buffer', bodyLimit: BODY_LIMIT },
       (_req, body, done) => {
-        done(null, parseNdjson(body as string));
+        const text = decodeUtf8Body(body as Buffer);
+        if (text instanceof VigieError) return done(text, undefined);
+        done(null, parseNdjson(text));
       },
     );
     app.post(

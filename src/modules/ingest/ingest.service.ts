@@ -6,7 +6,10 @@ import type { VigieEvent } from '../../shared/event.js';
 import { insertEvents } from '../events/event.repository.js';
 import { stampEvent } from '../events/command.js';
 import { mapLegacy, type MappingDocument } from './legacy-mapping.js';
+import { findReportingScopes } from '../applications/application.repository.js';
+import { findNamedAccounts, findNamedOrganisations } from './named-entity.repository.js';
 import { mapOcsf, MappingError, type EventDraftIn } from './ocsf.mapper.js';
+import { namedIds, resolveClaims, type ReportingFacts } from './reporting-scope.js';
 
 /**
  * Ingestion of events that business applications send. Each item is mapped on its own: a bad one is
@@ -54,11 +57,8 @@ export function derivedEventId(applicationId: string, key: string): string {
 }
 
 export function createIngestService(deps: IngestDeps) {
-  function toEvents(
-    item: unknown,
-    applicationId: string,
-    mapping: MappingDocument | undefined,
-  ): VigieEvent[] {
+  /** The sender's drafts for one item, before its claims are checked; throws MappingError. */
+  function toDrafts(item: unknown, applicationId: string, mapping: MappingDocument | undefined) {
     if (item instanceof UnparsableItem) throw new MappingError('INVALID_JSON', item.reason);
     if (typeof item !== 'object' || item === null || Array.isArray(item))
       throw new MappingError('NOT_AN_OBJECT', 'each event must be a JSON object');
@@ -71,19 +71,29 @@ export function createIngestService(deps: IngestDeps) {
         'UNKNOWN_FORMAT',
         'expected an OCSF event (class_uid) or a ?mapping= for this format',
       );
+    return { obj, drafts };
+  }
+
+  function toEvents(
+    obj: Record<string, unknown>,
+    drafts: readonly EventDraftIn[],
+    applicationId: string,
+    facts: ReportingFacts,
+  ): VigieEvent[] {
     const now = deps.clock.now().getTime();
     return drafts.map((d) => {
       if (d.timeMs < now - MAX_PAST_MS)
         throw new MappingError('TIME_TOO_OLD', 'time is more than 30 days in the past');
       if (d.timeMs > now + MAX_FUTURE_MS)
         throw new MappingError('TIME_IN_FUTURE', 'time is more than 5 minutes in the future');
+      const claims = resolveClaims(d, applicationId, facts);
       const key =
         d.sourceId ?? `content:${canonicalJson(obj)}${drafts.length > 1 ? `#${d.target?.id ?? ''}` : ''}`;
       const event = stampEvent(deps, {
         kind: d.kind,
-        actor: d.actor,
-        ...(d.target ? { target: d.target } : {}),
-        ...(d.organisationId ? { organisationId: d.organisationId } : {}),
+        actor: claims.actor,
+        ...(claims.target ? { target: claims.target } : {}),
+        ...(claims.organisationId ? { organisationId: claims.organisationId } : {}),
         ...(d.context ? { context: d.context } : {}),
         outcome: d.outcome,
         ...(d.reason ? { reason: d.reason } : {}),
@@ -93,6 +103,22 @@ export function createIngestService(deps: IngestDeps) {
       });
       return { ...event, id: derivedEventId(applicationId, key) };
     });
+  }
+
+  /** The sender's reporting scope and every account and organisation the batch names, in three queries. */
+  async function reportingFacts(
+    applicationId: string,
+    drafts: readonly EventDraftIn[],
+  ): Promise<ReportingFacts> {
+    const named = namedIds(drafts);
+    const [scopes, accounts, organisations] = await Promise.all([
+      findReportingScopes(deps.db, [applicationId]),
+      findNamedAccounts(deps.db, named.accounts),
+      findNamedOrganisations(deps.db, named.organisations),
+    ]);
+    const scope = scopes.get(applicationId);
+    if (!scope) throw new VigieError('APPLICATION_NOT_FOUND', 403, 'the application is not registered');
+    return { scopePath: scope.path, accounts, organisations };
   }
 
   return {
@@ -118,17 +144,39 @@ export function createIngestService(deps: IngestDeps) {
       const rejected: Rejection[] = [];
       const events: VigieEvent[] = [];
       const seen = new Set<string>();
-      items.forEach((item, index) => {
+      let drafted = 0;
+      const mapped: Array<ReturnType<typeof toDrafts> | MappingError> = items.map((item) => {
         try {
-          const mapped = toEvents(item, applicationId, mapping).filter((e) => !seen.has(e.id));
-          if (events.length + mapped.length > MAX_EXPANDED)
+          const one = toDrafts(item, applicationId, mapping);
+          // Checked here too, so an oversized batch is not all mapped before the first refusal.
+          if (drafted + one.drafts.length > MAX_EXPANDED)
             throw new MappingError(
               'BATCH_EXPANDS_TOO_MUCH',
               `a batch may expand to at most ${MAX_EXPANDED} events`,
             );
-          for (const e of mapped) seen.add(e.id);
-          events.push(...mapped);
-          accepted.push({ index, ids: mapped.map((e) => e.id) });
+          drafted += one.drafts.length;
+          return one;
+        } catch (error) {
+          if (!(error instanceof MappingError)) throw error;
+          return error;
+        }
+      });
+      const facts = await reportingFacts(
+        applicationId,
+        mapped.flatMap((m) => (m instanceof MappingError ? [] : m.drafts)),
+      );
+      mapped.forEach((item, index) => {
+        try {
+          if (item instanceof MappingError) throw item;
+          const fresh = toEvents(item.obj, item.drafts, applicationId, facts).filter((e) => !seen.has(e.id));
+          if (events.length + fresh.length > MAX_EXPANDED)
+            throw new MappingError(
+              'BATCH_EXPANDS_TOO_MUCH',
+              `a batch may expand to at most ${MAX_EXPANDED} events`,
+            );
+          for (const e of fresh) seen.add(e.id);
+          events.push(...fresh);
+          accepted.push({ index, ids: fresh.map((e) => e.id) });
         } catch (error) {
           if (!(error instanceof MappingError)) throw error;
           rejected.push({ index, code: error.code, reason: error.message });

@@ -10,8 +10,13 @@ export interface EventDraftIn {
   readonly sourceId: string | undefined;
   readonly timeMs: number;
   readonly kind: string;
-  readonly actor: { type: 'account' | 'application'; id: string };
+  /**
+   * 'user': a name the sender gives (OCSF user.uid / user.name). It is only a claim: ingestion
+   * resolves it to a Vigie account inside the sender's reporting scope, or to an external principal.
+   */
+  readonly actor: { type: 'user' | 'application'; id: string };
   readonly target?: { type: string; id: string };
+  /** The organisation the sender claims; checked against the directory before it is kept. */
   readonly organisationId?: string;
   readonly context?: EventContext;
   readonly outcome: EventOutcome;
@@ -157,8 +162,8 @@ export function mapOcsf(item: Obj, applicationId: string): EventDraftIn[] {
       {
         ...common,
         kind: activity(item, AUTH_ACTIVITY, 3002),
-        actor: { type: 'account', id: user },
-        target: { type: 'account', id: user },
+        actor: { type: 'user', id: user },
+        target: { type: 'user', id: user },
         ...(organisationId ? { organisationId } : {}),
         data: { applicationId, ...(typeof isMfa === 'boolean' ? { mfa: isMfa } : {}) },
       },
@@ -179,8 +184,8 @@ export function mapOcsf(item: Obj, applicationId: string): EventDraftIn[] {
       {
         ...common,
         kind: activity(item, cls === 3001 ? ACCOUNT_ACTIVITY : UAM_ACTIVITY, cls),
-        actor: actor ? { type: 'account', id: actor } : appActor,
-        target: { type: 'account', id: target },
+        actor: actor ? { type: 'user', id: actor } : appActor,
+        target: { type: 'user', id: target },
         ...(organisationId ? { organisationId } : {}),
         data: { applicationId, ...(privileges ? { privileges } : {}) },
       },
@@ -207,7 +212,7 @@ export function mapOcsf(item: Obj, applicationId: string): EventDraftIn[] {
         ...common,
         sourceId: sourceId === undefined ? undefined : resources.length === 1 ? sourceId : `${sourceId}#${i}`,
         kind,
-        actor: actor ? { type: 'account' as const, id: actor } : appActor,
+        actor: actor ? { type: 'user' as const, id: actor } : appActor,
         target: { type: 'record', id },
         ...(organisationId ? { organisationId } : {}),
         data: {

@@ -187,11 +187,11 @@ describe('default rule pack', () => {
 
   describe('vigie.account-creation-chain', () => {
     const id = 'vigie.account-creation-chain';
-    it('fires when an account created by X creates another within three days', () => {
+    it('fires when an account created by X creates another within three days, naming the creator at the end of the chain', () => {
       const events = [created('rgc', 'y1', T0), created('y1', 'z1', T0 + 5 * 60 * MIN)];
       const findings = events.flatMap((e) => engine.process(e, false)).filter((f) => f.rule.id === id);
       expect(findings).toHaveLength(1);
-      expect(findings[0]!.entity).toEqual({ type: 'account', id: 'rgc' });
+      expect(findings[0]!.entity).toEqual({ type: 'account', id: 'y1' });
     });
     it('stays quiet when the new account acts after the window or another account acts', () => {
       expect(fires(id, [created('rgc', 'y2', T0), created('y2', 'z2', T0 + 4 * DAY)])).toBe(0);

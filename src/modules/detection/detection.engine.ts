@@ -6,12 +6,23 @@ import { accountOf, type CompiledRule, type EventView, type Finding, type RuleEn
 /**
  * The streaming engine: events in (from the bus), findings out. Rules are indexed by event kind, then
  * by the value of a field every match requires (the "discriminator", e.g. data.action = export), so
- * an event only meets the rules that could match it and 500 rules cost about what 50 do. Windows run
- * in event time; an event later than `latenessMs` behind the newest one seen still meets the
- * single-event rules but not the windowed ones, whose state it would corrupt.
+ * an event only meets the rules that could match it and 500 rules cost about what 50 do. Rules run
+ * in event time, each key's state on its own clock: an event that arrives hours late (logs sent in
+ * a batch) is evaluated in its own time against its key's state — which no live event of that key
+ * has moved past, or which starts fresh — and what it raises is marked late with the delay. Only an
+ * event older than `maxLatenessMs` is kept from the stateful rules (see `consideration`).
  */
 export interface EngineOptions {
+  /** Delay behind now above which an event is late: still evaluated, its findings marked `late`. */
   readonly latenessMs?: number;
+  /**
+   * Delay behind now above which stateful rules no longer consider an event (single-event rules
+   * still do). Default 30 days, what ingestion accepts and warm start replays: beyond it a rule's
+   * state would depend on whether Vigie restarted in between.
+   */
+  readonly maxLatenessMs?: number;
+  /** Now, in milliseconds (the wall clock); without it the newest event time seen stands for now. */
+  readonly now?: () => number;
   /** Queue length above which the engine says it is behind (ingest then answers 429). */
   readonly highWater?: number;
   /** Events processed per turn of the event loop before yielding. */
@@ -30,6 +41,7 @@ interface KindBucket {
 
 const INTERNAL_KINDS = /^(alert|response)\./;
 const SWEEP_EVERY = 100_000;
+const DEFAULT_MAX_LATENESS = 30 * 86_400_000;
 const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -42,9 +54,20 @@ function kindMatches(patterns: readonly string[], kind: string): boolean {
   return false;
 }
 
+/** How an event of a given time is evaluated: on time, late (findings marked), or not by stateful rules. */
+export type Consideration = 'evaluated' | 'late' | 'not_evaluated';
+
+function markLate(f: Finding, delay: number): Finding {
+  return { ...f, summary: { ...f.summary, late: true, lateByMs: Math.round(delay) } };
+}
+
 export class DetectionEngine {
   readonly env: RuleEnv;
   readonly #lateness: number;
+  readonly #maxLateness: number;
+  readonly #clock: (() => number) | undefined;
+  /** The clock read once per turn of the event loop, not per event: reading it allocates a Date. */
+  #clockMs = -Infinity;
   readonly #highWater: number;
   readonly #chunk: number;
   #rules: readonly CompiledRule[] = [];
@@ -75,6 +98,9 @@ export class DetectionEngine {
   constructor(env: RuleEnv, options: EngineOptions = {}) {
     this.env = env;
     this.#lateness = options.latenessMs ?? 5 * 60_000;
+    this.#maxLateness = options.maxLatenessMs ?? Math.max(DEFAULT_MAX_LATENESS, this.#lateness);
+    this.#clock = options.now;
+    if (this.#clock) this.#clockMs = this.#clock();
     this.#highWater = options.highWater ?? 50_000;
     this.#chunk = options.chunk ?? 2000;
   }
@@ -149,9 +175,12 @@ export class DetectionEngine {
     view.accountId = accountId;
     view.facts = accountId === undefined ? undefined : this.env.directory.ensureAccount(accountId);
     view.seq++;
-    const late = t < this.#newest - this.#lateness;
-    if (late) this.#late++;
-    else if (t > this.#newest) this.#newest = t;
+    if (t > this.#newest) this.#newest = t;
+    // Callers of process() outside the drain (warm start, the bench) still see the clock move.
+    if (this.#clock && (this.#processed & 1023) === 0) this.#clockMs = this.#clock();
+    const delay = (this.#clockMs > this.#newest ? this.#clockMs : this.#newest) - t;
+    const stale = delay > this.#maxLateness;
+    if (delay > this.#lateness) this.#late++;
     const findings = this.#findings;
     // Setting length is a runtime call: only when something is there to clear.
     if (findings.length !== 0) findings.length = 0;
@@ -164,42 +193,59 @@ export class DetectionEngine {
     }
     // Indexed loops: this is the hottest code of the engine, no iterator objects.
     const always = bucket.always;
-    for (let i = 0; i < always.length; i++) this.#run(always[i]!, view, late, findings);
+    for (let i = 0; i < always.length; i++) this.#run(always[i]!, view, stale, findings);
     const indexed = bucket.indexed;
     for (let x = 0; x < indexed.length; x++) {
       const index = indexed[x]!;
       const v = index.get(event);
       if (typeof v === 'string') {
         const list = index.byValue.get(v) ?? index.byValue.get(v.toLowerCase());
-        if (list) for (let i = 0; i < list.length; i++) this.#run(list[i]!, view, late, findings);
+        if (list) for (let i = 0; i < list.length; i++) this.#run(list[i]!, view, stale, findings);
       } else if (typeof v === 'boolean' || typeof v === 'number') {
         const list = index.byValue.get(String(v));
-        if (list) for (let i = 0; i < list.length; i++) this.#run(list[i]!, view, late, findings);
+        if (list) for (let i = 0; i < list.length; i++) this.#run(list[i]!, view, stale, findings);
       } else if (Array.isArray(v)) {
         const hit = new Set<CompiledRule>();
         for (const item of v as unknown[]) {
           const list = index.byValue.get(String(item).toLowerCase());
           if (list) for (const r of list) hit.add(r);
         }
-        for (const r of hit) this.#run(r, view, late, findings);
+        for (const r of hit) this.#run(r, view, stale, findings);
       }
     }
     if (this.env.directory.observe(event, t, view.facts)) this.#onDirectoryStale();
     this.#processed++;
     if (++this.#sinceSweep >= SWEEP_EVERY) this.sweep();
     if (findings.length === 0) return NO_FINDINGS;
-    const out = findings.slice();
+    const out = delay > this.#lateness ? findings.map((f) => markLate(f, delay)) : findings.slice();
     if (emit) for (const f of out) this.#onFinding(f);
     return out;
   }
 
-  #run(rule: CompiledRule, view: EventView, late: boolean, out: Finding[]): void {
-    if (late && rule.horizonMs > 0) return;
+  #run(rule: CompiledRule, view: EventView, stale: boolean, out: Finding[]): void {
+    if (stale && rule.horizonMs > 0) return;
     const f = rule.evaluate(view);
     if (f) out.push(f);
   }
 
-  /** Forgets windowed state that no event within the lateness bound can reach any more. */
+  /**
+   * What the engine does with an event of this time if it arrived now: `evaluated` on time, `late`
+   * (evaluated in its own time, its findings marked late), or `not_evaluated` by the stateful rules
+   * (older than `maxLatenessMs`, or no valid time). Ingestion reports it per event.
+   */
+  consideration(timeMs: number): Consideration {
+    if (!Number.isFinite(timeMs)) return 'not_evaluated';
+    const clock = this.#clock ? this.#clock() : -Infinity;
+    const delay = (clock > this.#newest ? clock : this.#newest) - timeMs;
+    if (delay > this.#maxLateness) return 'not_evaluated';
+    return delay > this.#lateness ? 'late' : 'evaluated';
+  }
+
+  /**
+   * Forgets windowed state of keys whose own newest event is older than the rule's horizon behind
+   * the newest event seen. A rule keeps a key it touched since the previous sweep, however old its
+   * events: a late batch is not cut in two by a sweep falling in its middle.
+   */
   sweep(): void {
     this.#sinceSweep = 0;
     const watermark = this.#newest - this.#lateness;
@@ -216,6 +262,7 @@ export class DetectionEngine {
   }
 
   #drain(): void {
+    if (this.#clock) this.#clockMs = this.#clock();
     const end = Math.min(this.#queue.length, this.#queueHead + this.#chunk);
     for (; this.#queueHead < end; this.#queueHead++) {
       const event = this.#queue[this.#queueHead]!;

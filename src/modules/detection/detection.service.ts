@@ -6,7 +6,7 @@ import { createAlertService } from './alert.service.js';
 import type { AlertForwarder } from './alert.forwarder.js';
 import { AlertStream } from './alert.stream.js';
 import { DetectionEngine, type EngineOptions } from './detection.engine.js';
-import { loadDirectorySnapshot } from './directory.repository.js';
+import { loadDirectorySnapshot, oldestReplayedSeq, replayPage } from './directory.repository.js';
 import { EntityDirectory } from './entity.directory.js';
 import { GeoLocator } from './geo.locator.js';
 import { createResponseService, type ResponseActions } from './response.service.js';
@@ -33,10 +33,13 @@ const WARM_PAGE = 2000;
  */
 export function createDetectionService(deps: DetectionDeps, options: DetectionOptions) {
   const directory = new EntityDirectory();
-  const engine = new DetectionEngine({ directory, geo: new GeoLocator() }, options.engine);
+  const engine = new DetectionEngine(
+    { directory, geo: new GeoLocator() },
+    { now: () => deps.clock.now().getTime(), ...options.engine },
+  );
   const alerts = createAlertService({ ...deps, organisationPath: (id) => directory.organisationPath(id) });
   const responses = createResponseService(deps, options.actions);
-  const stream = new AlertStream();
+  const stream = new AlertStream(deps.config.alertStream);
   const rulesDir = options.rulesDir ?? deps.config.rulesDir;
   let loaded: LoadedRule[] = [];
   let chain: Promise<void> = Promise.resolve();
@@ -111,21 +114,22 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     }, 200).unref();
   });
 
-  /** Replays recent history through the rules without raising anything, so state survives a restart. */
+  /**
+   * Replays recent history through the rules without raising anything, so state survives a restart.
+   * On a busy system the window holds more than `maxEvents`: the newest are the ones replayed (the
+   * last hour's windows matter more than last month's first events), found by walking the journal
+   * down from its end, then read back up in commit order — the order the live engine saw them in.
+   */
   async function warmUp(): Promise<number> {
     const w = options.warmUp ?? { days: 30, maxEvents: 200_000 };
+    if (w.maxEvents < 1) return 0;
     const since = new Date(deps.clock.now().getTime() - w.days * 86_400_000).toISOString();
+    const fromSeq = await oldestReplayedSeq(deps.db, since, w.maxEvents);
+    if (fromSeq === undefined) return 0;
     let seen = 0;
-    let afterSeq = -1;
+    let afterSeq = fromSeq - 1;
     while (seen < w.maxEvents) {
-      const rows = await deps.db
-        .selectFrom('events')
-        .select(['seq', 'payload'])
-        .where('seq', '>', afterSeq)
-        .where('time', '>=', since)
-        .orderBy('seq')
-        .limit(Math.min(WARM_PAGE, w.maxEvents - seen))
-        .execute();
+      const rows = await replayPage(deps.db, since, afterSeq, Math.min(WARM_PAGE, w.maxEvents - seen));
       if (rows.length === 0) break;
       for (const r of rows) engine.process(JSON.parse(r.payload) as VigieEvent, false);
       seen += rows.length;
@@ -177,6 +181,12 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     },
 
     loadedRules: () => loaded,
+
+    /**
+     * How detection will treat an event of this time committed now: `evaluated` on time, `late`
+     * (evaluated in its own event time, its alerts marked late), `not_evaluated` by stateful rules.
+     */
+    consideration: (timeMs: number) => engine.consideration(timeMs),
 
     /**
      * Re-reads the rules directory. On any problem nothing changes (the running rules stay) and the

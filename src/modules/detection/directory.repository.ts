@@ -49,3 +49,42 @@ export async function loadDirectorySnapshot(db: Executor): Promise<DirectorySnap
     decoys: decoys.map((d) => d.id),
   };
 }
+
+/**
+ * The seq from which the newest `limit` events since `since` start: the journal walked down from
+ * its end on the primary key (one short index scan on a busy month), or its first event since then
+ * when it holds fewer.
+ */
+export async function oldestReplayedSeq(
+  db: Executor,
+  since: string,
+  limit: number,
+): Promise<number | undefined> {
+  const nth = await db
+    .selectFrom('events')
+    .select('seq')
+    .where('time', '>=', since)
+    .orderBy('seq', 'desc')
+    .offset(limit - 1)
+    .limit(1)
+    .executeTakeFirst();
+  if (nth) return Number(nth.seq);
+  const first = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.min('seq').as('seq'))
+    .where('time', '>=', since)
+    .executeTakeFirst();
+  return first?.seq === null || first?.seq === undefined ? undefined : Number(first.seq);
+}
+
+/** One page of events since `since` after `afterSeq`, in commit order, for the warm start. */
+export function replayPage(db: Executor, since: string, afterSeq: number, limit: number) {
+  return db
+    .selectFrom('events')
+    .select(['seq', 'payload'])
+    .where('seq', '>', afterSeq)
+    .where('time', '>=', since)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}

@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { baselineBehaviour } from './baseline.rule.js';
+import { enumerationBehaviour } from './enumeration.rule.js';
 import { fieldPathProblem } from './event-field.js';
 import { honeytokenBehaviour, matchBehaviour } from './match.rule.js';
 import { firstSeenBehaviour, geoBehaviour } from './novelty.rule.js';
@@ -19,7 +20,7 @@ import { sequenceBehaviour } from './sequence.rule.js';
 import { compileDetection, type CompiledDetection } from './sigma-detection.compiler.js';
 import type { VirtualFields } from './event-field.js';
 import { RuleSyntaxError } from './sigma-value.matcher.js';
-import { enumerationBehaviour, windowBehaviour } from './window.rule.js';
+import { windowBehaviour } from './window.rule.js';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 const validateDocument = ajv.compile<RuleDocument>(RuleDocument);

@@ -117,6 +117,8 @@ export const RuleDocument = Type.Object(
             ),
             { minItems: 2, maxItems: 5 },
           ),
+          /** Whose entity the finding names: the last step's actor (default) or the first step's. */
+          entityFrom: Type.Optional(Type.Union([Type.Literal('last_step'), Type.Literal('first_step')])),
         },
         { additionalProperties: false },
       ),

@@ -12,6 +12,12 @@ import { RuleSyntaxError } from './sigma-value.matcher.js';
  * values of a field), and a `lineage` step matches when its actor is the previous step's key or an
  * account created from it (a few generations down), known from account.created events and from the
  * accounts table at start: "A creates X, then X — or an account X created — creates or approves".
+ *
+ * The finding names the account at the end of the chain — the last step's actor (X, who freshly
+ * created creates) — not the first step's (A, who may be a platform administrator doing its job):
+ * a response such as suspend_lineage then starts where the abuse is and goes down from there.
+ * `entityFrom: first_step` keeps the first step's entity. Chains follow event time per key: an
+ * event older than its key's live chain belongs to the key's late stream, a chain of its own.
  */
 interface Step {
   readonly name: string;
@@ -32,6 +38,8 @@ interface SequenceState {
   count: number;
   seen: Set<string> | undefined;
   ids: string[];
+  /** Sweep epoch of the last event: a key touched since the previous sweep is kept. */
+  touched: number;
 }
 
 function kindMatches(step: Step, kind: string): boolean {
@@ -61,9 +69,17 @@ export function sequenceBehaviour(base: RuleBase): RuleBehaviour {
     atLeast: s.atLeast ?? 1,
     distinct: s.distinct ? compileField(s.distinct, base.virtual) : undefined,
   }));
+  const fromFirst = seq.entityFrom === 'first_step';
   const states = new Map<string, SequenceState>();
+  /** Chains of keys whose events arrive late, behind a live chain of the same key. */
+  const past = new Map<string, SequenceState>();
+  let epoch = 0;
 
-  const stateFor = (step: Step, e: VigieEvent): [string, SequenceState] | undefined => {
+  const stateFor = (
+    states: Map<string, SequenceState>,
+    step: Step,
+    e: VigieEvent,
+  ): [string, SequenceState] | undefined => {
     if (!step.lineage) {
       const k = step.key(e);
       const s = k === undefined ? undefined : states.get(k);
@@ -100,11 +116,23 @@ export function sequenceBehaviour(base: RuleBase): RuleBehaviour {
       const k = step.key(e);
       const entity = base.entityKey(e);
       if (k === undefined || entity === undefined) return undefined;
-      let s = states.get(k);
-      if (!s || view.t - s.start > span || s.stage > 0) {
-        s = { entity, stage: -1, start: view.t, stepTime: view.t, count: 0, seen: undefined, ids: [] };
-        states.set(k, s);
+      const live = states.get(k);
+      const map = live && view.t < live.start ? past : states;
+      let s = map.get(k);
+      if (!s || view.t - s.start > span || view.t < s.start || s.stage > 0) {
+        s = {
+          entity,
+          stage: -1,
+          start: view.t,
+          stepTime: view.t,
+          count: 0,
+          seen: undefined,
+          ids: [],
+          touched: epoch,
+        };
+        map.set(k, s);
       }
+      s.touched = epoch;
       if (s.stage === -1 && count(step, s, e)) {
         s.stage = 0;
         s.stepTime = view.t;
@@ -113,9 +141,12 @@ export function sequenceBehaviour(base: RuleBase): RuleBehaviour {
       }
       return undefined;
     }
-    const found = stateFor(step, e);
+    let map = states;
+    let found = stateFor(states, step, e);
+    if (found && view.t < found[1].start) found = stateFor((map = past), step, e);
     if (!found) return undefined;
     const [k, s] = found;
+    s.touched = epoch;
     if (s.stage !== i - 1 || view.t - s.start > span || view.t < s.stepTime) return undefined;
     if (!count(step, s, e)) return undefined;
     s.stage = i;
@@ -123,7 +154,8 @@ export function sequenceBehaviour(base: RuleBase): RuleBehaviour {
     s.count = 0;
     s.seen = undefined;
     if (i < steps.length - 1) return undefined;
-    states.delete(k);
+    map.delete(k);
+    if (!fromFirst) s.entity = base.entityKey(e) ?? s.entity;
     return s;
   };
 
@@ -146,8 +178,10 @@ export function sequenceBehaviour(base: RuleBase): RuleBehaviour {
       return undefined;
     },
     sweep(beforeMs) {
-      for (const [k, s] of states) if (s.start < beforeMs - span) states.delete(k);
+      const current = epoch++;
+      for (const map of [states, past])
+        for (const [k, s] of map) if (s.start < beforeMs - span && s.touched !== current) map.delete(k);
     },
-    stateSize: () => states.size,
+    stateSize: () => states.size + past.size,
   };
 }

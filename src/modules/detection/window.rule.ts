@@ -1,7 +1,7 @@
 import type { VigieEvent } from '../../shared/event.js';
 import { EntityStates } from './entity-states.js';
 import { compileField, scalarString } from './event-field.js';
-import { MAX_EVIDENCE } from './rule.runtime.js';
+import { MAX_EVIDENCE, type CompiledRule, type EventView } from './rule.runtime.js';
 import { pushEvidence, type RuleBase, type RuleBehaviour } from './rule-base.js';
 import { durationMs } from './rule.schema.js';
 import { RuleSyntaxError } from './sigma-value.matcher.js';
@@ -59,6 +59,12 @@ interface CountGroup {
   ids: string[];
   last: number;
   firing: boolean;
+  /** Event time of the last finding raised by an out-of-order event (-Infinity: none). */
+  lateFired: number;
+  /** Sweep epoch of the last event: a key touched since the previous sweep is kept, however old. */
+  touched: number;
+  /** The key's late stream: events older than its live window, counted on their own clock. */
+  past: CountGroup | undefined;
 }
 
 export function windowBehaviour(base: RuleBase, distinctCount: boolean): RuleBehaviour {
@@ -73,6 +79,73 @@ export function windowBehaviour(base: RuleBase, distinctCount: boolean): RuleBeh
     base.env.directory,
     base.doc.entity === 'account' && (c.groupBy ?? []).length === 0,
   );
+  let epoch = 0;
+  const open = (entity: string, t: number): CountGroup => ({
+    entity,
+    times: [],
+    head: 0,
+    values: distinctCount ? [] : undefined,
+    distinct: distinctCount ? new Map() : undefined,
+    ids: [],
+    last: t,
+    firing: false,
+    lateFired: -Infinity,
+    touched: epoch,
+    past: undefined,
+  });
+  const count = (g: CountGroup) => (g.distinct ? g.distinct.size : g.times.length - g.head);
+  const finding = (self: CompiledRule, view: EventView, g: CountGroup, n: number) =>
+    base.finding(self, view, g.entity, g.ids.slice(), {
+      count: n,
+      ...(distinctCount ? { distinctField: c.field } : {}),
+      window: c.timespan,
+    });
+
+  /** Drops the times (and values) that fell out of the window ending at the group's newest event. */
+  const prune = (g: CountGroup) => {
+    const from = g.last - span;
+    while (g.head < g.times.length && g.times[g.head]! < from) {
+      if (g.values) {
+        const v = g.values[g.head]!;
+        const n = g.distinct!.get(v)! - 1;
+        if (n === 0) g.distinct!.delete(v);
+        else g.distinct!.set(v, n);
+      }
+      g.head++;
+    }
+    if (g.head > 64 && g.head * 2 > g.times.length) {
+      g.times = g.times.slice(g.head);
+      if (g.values) g.values = g.values.slice(g.head);
+      g.head = 0;
+    }
+  };
+
+  /** The rare out-of-order event: inserted in time order, judged by the fullest window holding it. */
+  const lateArrival = (self: CompiledRule, view: EventView, g: CountGroup, value: string | undefined) => {
+    const t = view.t;
+    const times = g.times;
+    let at = g.head;
+    let hi = times.length;
+    while (at < hi) {
+      const mid = (at + hi) >>> 1;
+      if (times[mid]! <= t) at = mid + 1;
+      else hi = mid;
+    }
+    times.splice(at, 0, t);
+    if (g.values) {
+      g.values.splice(at, 0, value!);
+      g.distinct!.set(value!, (g.distinct!.get(value!) ?? 0) + 1);
+    }
+    const best = fullestWindow(g, at, span);
+    prune(g);
+    pushEvidence(g.ids, view.event.id, MAX_EVIDENCE);
+    if (count(g) < lower) g.firing = false;
+    // One finding per span of late events, and none when the live window it joins has fired.
+    if (!reached(best) || Math.abs(t - g.lateFired) <= span || (g.firing && t >= g.last - span))
+      return undefined;
+    g.lateFired = t;
+    return finding(self, view, g, best);
+  };
 
   return {
     horizonMs: span,
@@ -88,122 +161,70 @@ export function windowBehaviour(base: RuleBase, distinctCount: boolean): RuleBeh
       }
       let g = groups.get(view, key);
       if (!g) {
-        g = {
-          entity: base.entityKey(e)!,
-          times: [],
-          head: 0,
-          values: distinctCount ? [] : undefined,
-          distinct: distinctCount ? new Map() : undefined,
-          ids: [],
-          last: view.t,
-          firing: false,
-        };
+        g = open(base.entityKey(e)!, view.t);
         groups.set(view, key, g);
       }
+      g.touched = epoch;
+      if (view.t < g.last - span) {
+        // Older than the key's live window: its late stream keeps a window of its own.
+        if (!g.past || view.t < g.past.last - span) g.past = open(g.entity, view.t);
+        g = g.past;
+        g.touched = epoch;
+      }
+      if (view.t < g.last) return lateArrival(self, view, g, value);
       g.times.push(view.t);
       if (g.values) {
         g.values.push(value!);
         g.distinct!.set(value!, (g.distinct!.get(value!) ?? 0) + 1);
       }
-      if (view.t > g.last) g.last = view.t;
-      const from = g.last - span;
-      while (g.head < g.times.length && g.times[g.head]! < from) {
-        if (g.values) {
-          const v = g.values[g.head]!;
-          const n = g.distinct!.get(v)! - 1;
-          if (n === 0) g.distinct!.delete(v);
-          else g.distinct!.set(v, n);
-        }
-        g.head++;
-      }
-      if (g.head > 64 && g.head * 2 > g.times.length) {
-        g.times = g.times.slice(g.head);
-        if (g.values) g.values = g.values.slice(g.head);
-        g.head = 0;
-      }
-      const count = g.distinct ? g.distinct.size : g.times.length - g.head;
+      g.last = view.t;
+      prune(g);
+      const n = count(g);
       // Evidence: the last events up to the crossing; earlier ones would be dropped anyway.
-      if (count > lower - MAX_EVIDENCE) pushEvidence(g.ids, e.id, MAX_EVIDENCE);
-      if (count < lower) g.firing = false;
-      if (g.firing || !reached(count)) return undefined;
+      if (n > lower - MAX_EVIDENCE) pushEvidence(g.ids, e.id, MAX_EVIDENCE);
+      if (n < lower) g.firing = false;
+      if (g.firing || !reached(n)) return undefined;
       g.firing = true;
-      return base.finding(self, view, g.entity, g.ids.slice(), {
-        count,
-        ...(distinctCount ? { distinctField: c.field } : {}),
-        window: c.timespan,
-      });
+      return finding(self, view, g, n);
     },
     sweep(beforeMs) {
-      groups.sweep((g) => g.last < beforeMs - span);
+      const current = epoch++;
+      const stale = (g: CountGroup) => g.last < beforeMs - span && g.touched !== current;
+      groups.sweep((g) => {
+        if (g.past && stale(g.past)) g.past = undefined;
+        return stale(g);
+      });
     },
     stateSize: () => groups.size,
   };
 }
 
-interface RunState {
-  last: number;
-  run: number;
-  start: number;
-  ids: string[];
-  firing: boolean;
-  lastT: number;
-}
-
-/** Trailing digits of an id ('DE-000123' → 123), the part enumeration walks through. */
-function numericPart(v: string): number | undefined {
-  let i = v.length;
-  while (i > 0 && v.length - i < 15) {
-    const c = v.charCodeAt(i - 1);
-    if (c < 48 || c > 57) break;
-    i--;
+/**
+ * The largest count (events, or distinct values) of a window of `span` that holds the event at
+ * index `i`. Such a window can always start at one of the events, so the starts are walked with a
+ * second pointer for the end: linear in the events within `span` of it.
+ */
+function fullestWindow(g: CountGroup, i: number, span: number): number {
+  const { times, values } = g;
+  const t = times[i]!;
+  let lo = i;
+  while (lo > g.head && times[lo - 1]! >= t - span) lo--;
+  const inWindow = values ? new Map<string, number>() : undefined;
+  let best = 0;
+  let k = lo - 1;
+  for (let j = lo; j <= i; j++) {
+    if (inWindow && j > lo) {
+      const v = values![j - 1]!;
+      const n = inWindow.get(v)! - 1;
+      if (n === 0) inWindow.delete(v);
+      else inWindow.set(v, n);
+    }
+    while (k + 1 < times.length && times[k + 1]! <= times[j]! + span) {
+      k++;
+      if (inWindow) inWindow.set(values![k]!, (inWindow.get(values![k]!) ?? 0) + 1);
+    }
+    const n = inWindow ? inWindow.size : k - j + 1;
+    if (n > best) best = n;
   }
-  if (i === v.length) return undefined;
-  let n = 0;
-  for (let k = i; k < v.length; k++) n = n * 10 + (v.charCodeAt(k) - 48);
-  return n;
-}
-
-export function enumerationBehaviour(base: RuleBase): RuleBehaviour {
-  const c = base.doc.enumeration;
-  if (!c) throw new RuleSyntaxError('an enumeration rule needs an enumeration block');
-  const span = durationMs(c.timespan);
-  const field = compileField(c.field, base.virtual);
-  const runs = new EntityStates<RunState>(base.env.directory, base.doc.entity === 'account');
-  return {
-    horizonMs: span,
-    evaluate(self, view) {
-      if (!base.accepts(view)) return undefined;
-      const key = base.entityKey(view.event);
-      const raw = scalarString(field(view.event));
-      const n = raw === undefined ? undefined : numericPart(raw);
-      if (key === undefined || n === undefined) return undefined;
-      let s = runs.get(view, key);
-      if (!s) {
-        s = { last: n, run: 1, start: view.t, ids: [], firing: false, lastT: view.t };
-        runs.set(view, key, s);
-        return undefined;
-      }
-      const gap = Math.abs(n - s.last);
-      if (gap >= 1 && gap <= c.maxGap && view.t - s.start <= span) {
-        s.run++;
-        pushEvidence(s.ids, view.event.id, MAX_EVIDENCE);
-      } else if (gap !== 0) {
-        s.run = 1;
-        s.start = view.t;
-        // Most events open a new run, so the opening event's id is not kept: keeping one string per
-        // read would outlive the young generation. Evidence starts at the run's second event.
-        if (s.ids.length !== 0) s.ids.length = 0;
-        s.firing = false;
-      }
-      s.last = n;
-      s.lastT = view.t;
-      if (s.firing || s.run < c.minRun) return undefined;
-      s.firing = true;
-      return base.finding(self, view, key, s.ids.slice(), { run: s.run, window: c.timespan });
-    },
-    sweep(beforeMs) {
-      runs.sweep((s) => s.lastT < beforeMs - span);
-    },
-    stateSize: () => runs.size,
-  };
+  return best;
 }

@@ -18,6 +18,7 @@ import pino from 'pino';
 import { AccessView } from '../src/modules/access/access.view.js';
 import { BudgetLedger } from '../src/modules/access/budget.ledger.js';
 import { decisionEvents } from '../src/modules/access/decision.events.js';
+import { recordPseudonymiser } from '../src/modules/access/record-pseudonym.js';
 import { systemClock } from '../src/shared/clock.js';
 import { uuidv7Generator } from '../src/shared/ids.js';
 import { RELATION_FOLLOWS } from '../src/modules/access/follow.index.js';
@@ -458,12 +459,13 @@ async function engineWorker(which: string): Promise<unknown> {
       // Every decision Vigie makes is also a journal event: the unit of cost is a recorded decision
       // (decide + its access.decision event), with or without budgets. Bare decide() is reported too.
       const ids = uuidv7Generator(systemClock);
+      const pseudonymise = recordPseudonymiser(Buffer.alloc(32, 7));
       const recorded = (p: CompiledPolicy) => {
         const ledger = new BudgetLedger(60);
         const sink: unknown[] = [];
         return (m: Mix) => {
           const d = decide(p, w.view, ledger, m.req, m.now, true);
-          sink.push(decisionEvents(ids, w.view, m.req, d, m.now, { windowMinutes: 60 }));
+          sink.push(decisionEvents(ids, w.view, m.req, d, m.now, { windowMinutes: 60, pseudonymise }));
           if (sink.length >= 1000) sink.length = 0; // what the recorder hands to one batch
           return d.decision;
         };

@@ -29,7 +29,7 @@ export async function adminCreate(
       `${result.organisationCreated ? 'created' : 'using'} operator organisation ${result.organisationId}\n`,
     );
     write(`created platform administrator ${result.accountId}\n`);
-    write(`API token (shown once, store it now):\n${result.secret}\n`);
+    write(`API token (shown once, store it now; expires ${result.tokenExpiresAt}):\n${result.secret}\n`);
   } finally {
     await runtime.close();
   }

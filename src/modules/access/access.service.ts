@@ -10,6 +10,7 @@ import { toMinute } from './follow.index.js';
 import { decide, type Decision, type DecisionRequest } from './pdp.js';
 import type { CompiledPolicy } from './policy.compiler.js';
 import { PolicyStore } from './policy.store.js';
+import { loadRecordPseudonymKey, recordPseudonymiser, type RecordPseudonymiser } from './record-pseudonym.js';
 import { applyEvent, loadView } from './view.loader.js';
 
 export type AccessDeps = Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger' | 'config'>;
@@ -56,6 +57,7 @@ export function createAccessService(
   let sync: Promise<void> = Promise.resolve();
   let unsubscribe: (() => void) | undefined;
   let ready = false;
+  let pseudonymise: RecordPseudonymiser | undefined;
 
   const nowMs = () => deps.clock.now().getTime();
 
@@ -131,6 +133,8 @@ export function createAccessService(
       const rec = decisionEvents(deps.ids, view, request, d, now, {
         requestId: meta.requestId,
         windowMinutes: ledger.windowMinutes,
+        // Set by start(), which also sets `ready`: requirePolicy() has vouched for it.
+        pseudonymise: pseudonymise!,
       });
       recorder.add(rec.events, rec.disclosure, rec.approvalUsed);
       return d;
@@ -160,6 +164,7 @@ export function createAccessService(
     flush: () => recorder.flush(),
     async start() {
       const { current } = await store.reload(deps.clock.now().toISOString());
+      pseudonymise = recordPseudonymiser(await loadRecordPseudonymKey(deps.config.dataDir));
       // Subscribe before loading, in the same tick: events committed during the load queue behind it.
       unsubscribe = deps.bus.subscribe(onEvents);
       sync = (async () => {

@@ -3,8 +3,9 @@ import type { AccessDisclosureTable } from '../../db/schema.js';
 import type { VigieEvent } from '../../shared/event.js';
 import type { IdGenerator } from '../../shared/ids.js';
 import type { AccessView } from './access.view.js';
-import type { Decision, DecisionRequest } from './pdp.js';
+import { UNKNOWN_RECORD_RULE, type Decision, type DecisionRequest } from './pdp.js';
 import { own } from './policy.facts.js';
+import type { RecordPseudonymiser } from './record-pseudonym.js';
 
 /*
  * The events a decision produces: always one `access.decision` (allow or deny, with reasons,
@@ -28,7 +29,7 @@ export function decisionEvents(
   request: DecisionRequest,
   d: Decision,
   nowMs: number,
-  meta: { requestId?: string; windowMinutes: number },
+  meta: { requestId?: string; windowMinutes: number; pseudonymise: RecordPseudonymiser },
 ): DecisionRecord {
   const time = new Date(nowMs).toISOString();
   const account = request.subject.type === 'account' ? view.accounts.get(request.subject.id) : undefined;
@@ -44,6 +45,9 @@ export function decisionEvents(
     : undefined;
   const id = ids.next();
   const organisationId = account?.organisationId ?? caller?.organisationId;
+  // An unknown record's id is whatever the caller sent (a NIR, in the probe): the journal keeps its
+  // keyed digest, enough to see the same probe again, never the id itself.
+  const unknownRecord = !d.decision && d.ruleIds[0] === UNKNOWN_RECORD_RULE;
   const decision: VigieEvent = {
     id,
     time,
@@ -51,7 +55,7 @@ export function decisionEvents(
     actor,
     target: {
       type: request.resource.type === 'record' ? 'record' : request.resource.type,
-      id: request.resource.id,
+      id: unknownRecord ? meta.pseudonymise(request.resource.id) : request.resource.id,
     },
     ...(organisationId !== undefined ? { organisationId } : {}),
     context: {
@@ -70,6 +74,7 @@ export function decisionEvents(
       ...(request.callerId !== undefined ? { applicationId: request.callerId } : {}),
       ...(account ? {} : { subject: { type: request.subject.type, id: request.subject.id } }),
       ...(breakGlass ? { breakGlass: true } : {}),
+      ...(unknownRecord ? { unknownRecord: true } : {}),
     },
     source: 'vigie',
   };

@@ -22,6 +22,9 @@ export interface Decision {
 }
 
 const NONE: readonly never[] = Object.freeze([]);
+
+/** The rule id of the built-in denial of a record that is not a known data subject. */
+export const UNKNOWN_RECORD_RULE = 'control:unknown_record';
 const STEP_UP: Obligation = Object.freeze({ type: 'step_up', level: 'phishing_resistant' });
 
 function applies(rule: CompiledRule, c: EvalContext): boolean {
@@ -106,6 +109,12 @@ export function decide(
   }
   if (c.caller && !(c.caller.active && view.organisationActiveAt(c.caller.orgIdx))) {
     return deny(policy, ['application_inactive'], ['control:inactive']);
+  }
+  // Built in too: a record id that is no known data subject (nor a record the policy itself declares
+  // among its entities) is denied before any rule, break-glass included, so that a probe of made-up
+  // ids (a NIR typed in) learns nothing and discloses nothing.
+  if (request.resource.type === 'record' && c.record < 0 && c.resourceEntity === undefined) {
+    return deny(policy, ['unknown_record'], [UNKNOWN_RECORD_RULE]);
   }
   if (c.account && view.stepUp.size > 0) {
     const requiredAt = view.stepUp.get(c.account.id);

@@ -1,4 +1,5 @@
 import type { Executor } from '../../db/database.js';
+import { DAY_MS } from '../../shared/clock.js';
 import { conflict, invalid, notFound } from '../../shared/errors.js';
 import { eventActorOf, type Actor } from '../../shared/principal.js';
 import { keysetPage, type KeysetPage } from '../../shared/keyset-page.js';
@@ -12,6 +13,7 @@ import {
   type TokenRow,
 } from '../identity/token.repository.js';
 import { reasonDigest } from '../identity/identity.events.js';
+import { mintingTokenExpiry, tokenExpiry } from '../identity/token-lifetime.js';
 import { generateTokenSecret, hashTokenSecret } from '../identity/token-secret.js';
 import { presentToken, type ApiToken } from '../identity/token.service.js';
 import type { ApplicationWithPath } from './application.repository.js';
@@ -46,13 +48,20 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
           const app = await load(trx, actor, applicationId, true);
           if (app.status !== 'active')
             throw conflict('APPLICATION_NOT_ACTIVE', 'tokens are issued to active applications only');
-          let expiresAt: string | null = null;
+          let requestedMs: number | undefined;
           if (input.expiresAt !== undefined) {
-            const ms = Date.parse(input.expiresAt);
-            if (Number.isNaN(ms) || ms <= now.getTime())
+            requestedMs = Date.parse(input.expiresAt);
+            if (Number.isNaN(requestedMs) || requestedMs <= now.getTime())
               throw invalid('TOKEN_EXPIRY_INVALID', 'expiresAt must be a date-time in the future');
-            expiresAt = new Date(ms).toISOString();
           }
+          // An account's token cannot mint an application token that outlives it (token-lifetime.ts).
+          const parentExpiresAt = await mintingTokenExpiry(trx, actor, now.toISOString());
+          const expiresAt = tokenExpiry({
+            nowMs: now.getTime(),
+            maxMs: deps.config.tokens.applicationDays * DAY_MS,
+            requestedMs,
+            parentExpiresAt,
+          });
           const row: TokenRow = {
             id: deps.ids.next(),
             principal_type: 'application',
@@ -73,7 +82,12 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
             target: { type: 'token', id: row.id },
             organisationId: app.organisation_id,
             outcome: 'success',
-            data: { principalType: 'application', principalId: app.id, expiresAt },
+            data: {
+              principalType: 'application',
+              principalId: app.id,
+              expiresAt,
+              mintedWith: actor.kind === 'system' ? null : actor.tokenId,
+            },
           });
           return { token: presentToken(row), secret };
         },

@@ -8,7 +8,7 @@ export interface ApplicationsModule extends VigieModule {
 
 /** Registered business and partner applications: the service principals that call the PDP and ingest. */
 export function createApplicationsModule(
-  core: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids'>,
+  core: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'config'>,
 ): ApplicationsModule {
   const service = createApplicationsService(core);
   return { name: 'applications', service, routes: applicationRoutes(service) };

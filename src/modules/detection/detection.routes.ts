@@ -15,6 +15,7 @@ import {
   RuleSummarySchema,
   UndoBody,
 } from './detection.schemas.js';
+import { ALERT_STREAM_RETRY_AFTER_S } from './alert.stream.js';
 import { toOcsfDetectionFinding } from './ocsf-finding.js';
 import { RuleSetError, type LoadedRule } from './rule.loader.js';
 
@@ -76,8 +77,11 @@ export function detectionRoutes(detection: DetectionService): FastifyPluginAsync
       { schema: { tags, response: ErrorResponses } },
       async (request, reply) => {
         const principal = requireAccount(request, 'alert.read');
-        if (detection.stream.full)
-          throw new VigieError('TOO_MANY_STREAMS', 503, 'too many live alert streams are open; retry later');
+        const refused = detection.stream.refusal(principal);
+        if (refused) {
+          reply.header('retry-after', String(ALERT_STREAM_RETRY_AFTER_S));
+          throw refused;
+        }
         reply.hijack();
         reply.raw.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',

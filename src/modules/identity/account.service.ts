@@ -24,7 +24,7 @@ import type { CommandMeta, IdentityDeps, PageRequest, PageResult } from './ident
 import { identityErrors as E, isUniqueViolation } from './identity.errors.js';
 import { identityEvent, refusalOf } from './identity.events.js';
 import { idPage } from './identity.paging.js';
-import { isInLineage } from './lineage.repository.js';
+import { creationChainTie, isInLineage } from './lineage.repository.js';
 import { findOrganisation } from './organisation.repository.js';
 
 export interface CreateAccountInput {
@@ -166,6 +166,7 @@ export function createAccountService(deps: IdentityDeps) {
           subjectAccountId: target.id,
           approverInRequesterLineage:
             target.created_by !== null && (await isInLineage(trx, target.created_by, approver.id)),
+          approverInCreationChain: await creationChainTie(trx, approver.id, [target.id]),
           approverHoldsApproveHere: can(actor, 'account.approve', target.organisation_path),
           now,
           minAgeDays: deps.delegation.approverMinAgeDays,

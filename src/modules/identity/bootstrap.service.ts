@@ -1,3 +1,4 @@
+import { HOUR_MS } from '../../shared/clock.js';
 import type { SystemActor } from '../../shared/principal.js';
 import { invalid } from '../../shared/errors.js';
 import { runCommand } from '../events/command.js';
@@ -17,6 +18,7 @@ export interface BootstrapResult {
   readonly organisationCreated: boolean;
   readonly accountId: string;
   readonly tokenId: string;
+  readonly tokenExpiresAt: string;
   readonly secret: string;
 }
 
@@ -128,19 +130,29 @@ export function createBootstrapService(deps: IdentityDeps) {
             meta,
           }),
         );
+        // Short-lived: it only has to last until the administrator issues the tokens it will keep.
+        const expiresAt = new Date(now.getTime() + deps.tokens.bootstrapHours * HOUR_MS).toISOString();
         const { token, secret } = await writeAccountToken(ctx, deps, {
           accountId,
           name: 'bootstrap',
           createdBy: null,
+          expiresAt,
         });
         ctx.emit(
           identityEvent('token.issued', actor, {
             target: { type: 'token', id: token.id },
-            data: { accountId, expiresAt: null },
+            data: { accountId, expiresAt, mintedWith: null },
             meta,
           }),
         );
-        return { organisationId: root.id, organisationCreated, accountId, tokenId: token.id, secret };
+        return {
+          organisationId: root.id,
+          organisationCreated,
+          accountId,
+          tokenId: token.id,
+          tokenExpiresAt: expiresAt,
+          secret,
+        };
       },
       refusalOf('account.created', actor, () => ({ meta })),
     );

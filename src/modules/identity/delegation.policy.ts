@@ -1,6 +1,7 @@
 import { DAY_MS, HOUR_MS } from '../../shared/clock.js';
 import type { VigieError } from '../../shared/errors.js';
 import { identityErrors as E } from './identity.errors.js';
+import type { CreationChainRelation } from './lineage.repository.js';
 
 /**
  * Four-eyes, as a pure decision over facts the service loaded in its transaction. The same rules
@@ -16,6 +17,11 @@ export interface ApprovalFacts {
   /** The account being approved, or the grantee of the role. */
   readonly subjectAccountId: string;
   readonly approverInRequesterLineage: boolean;
+  /**
+   * How the approver is tied to the subject's (and requester's) creation chain, if at all: an
+   * ancestor of either, or a descendant of one of their ancestors (creationChainTie).
+   */
+  readonly approverInCreationChain: CreationChainRelation | undefined;
   readonly approverHoldsApproveHere: boolean;
   readonly now: Date;
   readonly minAgeDays: number;
@@ -26,6 +32,7 @@ export function approvalRefusal(f: ApprovalFacts): VigieError | undefined {
   if (f.approverId === f.subjectAccountId) return E.approverIsTarget();
   if (f.requesterId !== null && f.approverId === f.requesterId) return E.approverIsCreator();
   if (f.approverInRequesterLineage) return E.approverInLineage();
+  if (f.approverInCreationChain !== undefined) return E.approverInCreationChain(f.approverInCreationChain);
   if (f.approverStatus !== 'active') return E.approverNotActive();
   const ageMs = f.now.getTime() - Date.parse(f.approverCreatedAt);
   if (!(ageMs >= f.minAgeDays * DAY_MS)) return E.approverTooRecent(f.minAgeDays);

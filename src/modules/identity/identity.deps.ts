@@ -8,6 +8,7 @@ import { identityErrors } from './identity.errors.js';
 export interface IdentityDeps extends CommandDeps {
   readonly dialect: Dialect;
   readonly delegation: Config['delegation'];
+  readonly tokens: Config['tokens'];
 }
 
 /** Where a command came from, recorded on its events (request id, client address, channel). */

@@ -36,6 +36,14 @@ export const identityErrors = {
   approverIsTarget: () => forbidden('APPROVER_IS_TARGET', 'an account cannot approve itself'),
   approverInLineage: () =>
     forbidden('APPROVER_IN_CREATOR_LINEAGE', "the approver was created or approved by the creator's line"),
+  approverInCreationChain: (relation: 'ancestor' | 'descendant_of_ancestor') =>
+    forbidden(
+      'APPROVER_IN_CREATION_CHAIN',
+      relation === 'ancestor'
+        ? 'the approver is in the creation chain of what it approves'
+        : 'the approver descends from an account of the creation chain of what it approves',
+      { relation },
+    ),
   approverNotActive: () => forbidden('APPROVER_NOT_ACTIVE', 'the approver account is not active'),
   approverTooRecent: (minDays: number) =>
     forbidden('APPROVER_TOO_RECENT', `the approver account must be at least ${minDays} days old`, {

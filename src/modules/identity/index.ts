@@ -24,6 +24,7 @@ export function createIdentityService(
     ids: core.ids,
     bus: core.bus,
     delegation: core.config.delegation,
+    tokens: core.config.tokens,
   };
   const organisations = createOrganisationService(deps);
   const accounts = createAccountService(deps);

@@ -71,3 +71,50 @@ export async function lineageEdges(
      limit ${page.limit}`.execute(db);
   return r.rows.map((row) => ({ ...row, depth: Number(row.depth) }));
 }
+
+/** How an approver is tied to the creation chain of what it approves; see creationChainTie. */
+export type CreationChainRelation = 'ancestor' | 'descendant_of_ancestor';
+
+/**
+ * Whether `approverId` belongs to the creation chain of `targetIds` (the account approved, or the
+ * grantee and its granter), following `created_by` only. The chain of an account is itself, its
+ * creator, that creator's creator and so on up to a founding administrator (created_by null).
+ * 'ancestor': the approver is in that chain. 'descendant_of_ancestor': the approver was created,
+ * directly or not, by someone in that chain (a sibling, a cousin, the creator's other creatures).
+ *
+ * Both are read upwards: the approver's own chain meets the target's exactly when it descends from
+ * one of the target's ancestors, and walking up costs the depth of two chains, where walking down
+ * from a founding administrator would read its whole tree. Two recursive CTEs, the same text on
+ * SQLite and PostgreSQL, each bounded by LINEAGE_MAX_DEPTH (UNION also ends loops).
+ */
+export async function creationChainTie(
+  db: Executor,
+  approverId: string,
+  targetIds: readonly string[],
+): Promise<CreationChainRelation | undefined> {
+  if (targetIds.length === 0) return undefined;
+  const r = await sql<{ id: string; approver_depth: number | string }>`
+    with recursive
+      target_chain(id, depth) as (
+        select id, 0 from accounts where id in (${sql.join(targetIds)})
+        union
+        select a.created_by, c.depth + 1
+          from accounts a join target_chain c on a.id = c.id
+         where a.created_by is not null and c.depth < ${LINEAGE_MAX_DEPTH}
+      ),
+      approver_chain(id, depth) as (
+        select id, 0 from accounts where id = ${approverId}
+        union
+        select a.created_by, c.depth + 1
+          from accounts a join approver_chain c on a.id = c.id
+         where a.created_by is not null and c.depth < ${LINEAGE_MAX_DEPTH}
+      )
+    select p.id, min(p.depth) as approver_depth
+      from approver_chain p join target_chain t on t.id = p.id
+     group by p.id
+     order by min(p.depth)
+     limit 1`.execute(db);
+  const first = r.rows[0];
+  if (!first) return undefined;
+  return Number(first.approver_depth) === 0 ? 'ancestor' : 'descendant_of_ancestor';
+}

@@ -23,7 +23,7 @@ import {
 import { identityErrors as E } from './identity.errors.js';
 import { identityEvent, reasonDigest, refusalOf } from './identity.events.js';
 import { idPage, page } from './identity.paging.js';
-import { isInLineage } from './lineage.repository.js';
+import { creationChainTie, isInLineage } from './lineage.repository.js';
 import { findOrganisation } from './organisation.repository.js';
 import { BUILTIN_ROLES } from './permissions.js';
 import * as repo from './role.repository.js';
@@ -159,6 +159,12 @@ export function createRoleService(deps: IdentityDeps) {
           subjectAccountId: a.account_id,
           approverInRequesterLineage:
             a.granted_by !== null && (await isInLineage(trx, a.granted_by, approver.id)),
+          // The grantee's chain and the granter's: neither side may be tied to the approver.
+          approverInCreationChain: await creationChainTie(
+            trx,
+            approver.id,
+            a.granted_by !== null ? [a.account_id, a.granted_by] : [a.account_id],
+          ),
           approverHoldsApproveHere: can(actor, 'account.approve', a.organisation_path),
           now,
           minAgeDays: deps.delegation.approverMinAgeDays,

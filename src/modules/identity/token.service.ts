@@ -6,6 +6,7 @@ import type { CommandMeta, IdentityDeps, PageRequest, PageResult } from './ident
 import { identityErrors as E } from './identity.errors.js';
 import { identityEvent, refusalOf } from './identity.events.js';
 import { idPage } from './identity.paging.js';
+import { mintingTokenExpiry, tokenExpiry } from './token-lifetime.js';
 import { generateTokenSecret, hashTokenSecret } from './token-secret.js';
 import * as repo from './token.repository.js';
 
@@ -44,7 +45,7 @@ function ownerOf(actor: Actor): string {
 export async function writeAccountToken(
   ctx: Pick<CommandContext, 'trx' | 'now'>,
   deps: Pick<IdentityDeps, 'ids'>,
-  input: { accountId: string; name: string; createdBy: string | null; expiresInDays?: number },
+  input: { accountId: string; name: string; createdBy: string | null; expiresAt: string },
 ): Promise<{ token: ApiToken; secret: string }> {
   const secret = generateTokenSecret();
   const at = ctx.now.toISOString();
@@ -57,10 +58,7 @@ export async function writeAccountToken(
     prefix: secret.slice(0, 8),
     created_by: input.createdBy,
     created_at: at,
-    expires_at:
-      input.expiresInDays !== undefined
-        ? new Date(ctx.now.getTime() + input.expiresInDays * DAY_MS).toISOString()
-        : null,
+    expires_at: input.expiresAt,
     last_used_at: null,
     revoked_at: null,
   };
@@ -86,11 +84,24 @@ export function createTokenService(deps: IdentityDeps) {
           MAX_LIVE_TOKENS
         )
           throw E.tokenLimit(MAX_LIVE_TOKENS);
-        const issued = await writeAccountToken(ctx, deps, { ...input, accountId, createdBy: accountId });
+        const parentExpiresAt = await mintingTokenExpiry(ctx.trx, actor, ctx.now.toISOString());
+        const expiresAt = tokenExpiry({
+          nowMs: ctx.now.getTime(),
+          maxMs: deps.tokens.accountDays * DAY_MS,
+          requestedMs:
+            input.expiresInDays !== undefined ? ctx.now.getTime() + input.expiresInDays * DAY_MS : undefined,
+          parentExpiresAt,
+        });
+        const issued = await writeAccountToken(ctx, deps, {
+          name: input.name,
+          accountId,
+          createdBy: accountId,
+          expiresAt,
+        });
         ctx.emit(
           identityEvent('token.issued', actor, {
             target: { type: 'token', id: issued.token.id },
-            data: { accountId, expiresAt: issued.token.expiresAt },
+            data: { accountId, expiresAt, mintedWith: actor.kind === 'system' ? null : actor.tokenId },
             meta,
           }),
         );

@@ -50,6 +50,17 @@ const TEST_RULES = [
   'detection: { sel: { actor.type: account }, condition: sel }',
   'responses:',
   '  - action: suspend_account',
+  '---',
+  'id: test.token-revoked-suspends-lineage',
+  'title: An account revoking a token is suspended with its lineage',
+  'level: high',
+  'tags: [attack.defense_evasion, attack.t1070]',
+  'type: match',
+  'entity: account',
+  'kinds: [token.revoked]',
+  'detection: { sel: { outcome: success }, condition: sel }',
+  'responses:',
+  '  - action: suspend_lineage',
 ].join('\n');
 
 describe('trust boundaries of ingestion and automatic responses', () => {
@@ -372,6 +383,46 @@ describe('trust boundaries of ingestion and automatic responses', () => {
     });
     expect(alert!.summary.needsPerson).toMatchObject({ code: 'RESPONSE_NEEDS_PERSON' });
     expect(await adminStillWorks()).toBe(200);
+  });
+
+  it('never takes the last active platform administrator down with a lineage it approved', async () => {
+    const db = t.database.db;
+    // X approved the only platform administrator: suspending X's lineage would lock the operator out.
+    const x = await makeAccount(db, { organisationId: scene.operator.id, approvedBy: scene.admin.id });
+    const xToken = await issueToken(db, 'account', x.id);
+    const spare = await makeAccount(db, { organisationId: scene.operator.id, createdBy: x.id });
+    await db.updateTable('accounts').set({ approved_by: x.id }).where('id', '=', scene.admin.id).execute();
+    try {
+      const own = await db
+        .selectFrom('api_tokens')
+        .select('id')
+        .where('principal_id', '=', x.id)
+        .executeTakeFirstOrThrow();
+      await issueToken(db, 'account', x.id);
+      const revoked = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/tokens/${own.id}`,
+        headers: auth(xToken),
+      });
+      expect(revoked.statusCode, revoked.body).toBe(200);
+      await detectionOf(t).settled();
+      const [alert] = await alertsOf('test.token-revoked-suspends-lineage', x.id);
+      const [response] = await responsesOf(alert!.id);
+      expect(response).toMatchObject({
+        action: 'suspend_lineage',
+        status: 'withheld',
+        result: { withheld: ['last_platform_admin'] },
+      });
+      expect(await adminStillWorks()).toBe(200);
+      const statuses = await db
+        .selectFrom('accounts')
+        .select(['id', 'status'])
+        .where('id', 'in', [x.id, spare.id])
+        .execute();
+      expect(statuses.map((r) => r.status)).toEqual(['active', 'active']);
+    } finally {
+      await db.updateTable('accounts').set({ approved_by: null }).where('id', '=', scene.admin.id).execute();
+    }
   });
 
   it("never suspends an account of a higher organisation than the evidence's", async () => {

@@ -5,11 +5,12 @@ import { createDetectionService, type DetectionOptions, type DetectionService } 
 import type { ResponseActions } from './response.service.js';
 import { findReportingScopes } from '../applications/application.repository.js';
 import {
-  countActivePlatformAdmins,
+  listActivePlatformAdminIds,
   findAccountResponseFacts,
   findOrganisationPath,
 } from '../identity/response-facts.repository.js';
 import { findEvidenceSources } from './evidence.repository.js';
+import { lineageMemberIds } from '../identity/lineage.repository.js';
 
 /** The acts identity and access perform for a response, as the composition root hands them over. */
 export interface ResponseCommands {
@@ -38,7 +39,8 @@ export function responseActions(
       reactivateAccount: (actor, id, reason) => identity.reactivateAccount(actor, id, reason),
       revokeAccountTokens: (actor, id, reason) => identity.revokeAccountTokens(actor, id, reason),
       accountFacts: (id) => findAccountResponseFacts(core.db, id, now()),
-      activePlatformAdmins: () => countActivePlatformAdmins(core.db, now()),
+      activePlatformAdminIds: () => listActivePlatformAdminIds(core.db, now()),
+      lineageOf: (id) => lineageMemberIds(core.db, id),
       organisationPath: (id) => findOrganisationPath(core.db, id),
     },
     evidence: {

@@ -36,7 +36,9 @@ export interface ResponseActions {
     revokeAccountTokens(actor: Actor, accountId: string, reason: string): Promise<unknown>;
     /** Read-only: undefined when no such account. */
     accountFacts(accountId: string): Promise<TargetAccountFacts | undefined>;
-    activePlatformAdmins(): Promise<number>;
+    activePlatformAdminIds(): Promise<readonly string[]>;
+    /** Every account a lineage suspension from this one would reach below it. */
+    lineageOf(accountId: string): Promise<readonly string[]>;
     organisationPath(organisationId: string): Promise<string | undefined>;
   };
   /** Where a finding's evidence came from: 'vigie' or the sending application, and its reporting scope. */
@@ -232,8 +234,13 @@ export function createResponseService(
         : undefined;
       if (evidenceOrg !== undefined && !account.organisationPath.startsWith(evidenceOrg))
         reasons.push('above_evidence_organisation');
-      if (account.platformAdmin && (await actions.identity.activePlatformAdmins()) <= 1)
-        reasons.push('last_platform_admin');
+      // The lineage too: an administrator approved by the target would be suspended with it.
+      const admins = await actions.identity.activePlatformAdminIds();
+      const reached = new Set([target.id]);
+      if (action === 'suspend_lineage' && admins.length > 0)
+        for (const id of await actions.identity.lineageOf(target.id)) reached.add(id);
+      const left = admins.filter((id) => !reached.has(id)).length;
+      if (left === 0 && admins.length > 0) reasons.push('last_platform_admin');
     }
     return reasons;
   }

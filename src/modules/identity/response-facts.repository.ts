@@ -49,18 +49,22 @@ export async function findAccountResponseFacts(
   };
 }
 
-/** Active accounts holding an active, unexpired platform_admin assignment. */
-export async function countActivePlatformAdmins(db: Executor, nowIso: string): Promise<number> {
-  const row = await db
+/**
+ * Ids of the active accounts holding an active, unexpired platform_admin assignment: a handful, so
+ * "would this suspension take the last one" is answered in memory against any set of accounts.
+ */
+export async function listActivePlatformAdminIds(db: Executor, nowIso: string): Promise<string[]> {
+  const rows = await db
     .selectFrom('role_assignments as ra')
     .innerJoin('accounts as a', 'a.id', 'ra.account_id')
-    .select((eb) => eb.fn.count<number | string>('ra.account_id').distinct().as('n'))
+    .select('ra.account_id')
+    .distinct()
     .where('ra.role_id', '=', PLATFORM_ADMIN)
     .where('ra.status', '=', 'active')
     .where((eb) => eb.or([eb('ra.expires_at', 'is', null), eb('ra.expires_at', '>', nowIso)]))
     .where('a.status', '=', 'active')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+    .execute();
+  return rows.map((r) => r.account_id);
 }
 
 export async function findOrganisationPath(

@@ -35,6 +35,44 @@ export async function adminCreate(
   }
 }
 
+export interface AdminTokenOptions {
+  readonly email: string;
+  readonly days?: string;
+}
+
+/**
+ * `vigie admin token`: a new API token for an existing, active platform administrator, from the
+ * server's own shell (the bootstrap token lives 24 hours, and a token never mints a longer one).
+ */
+export async function adminToken(
+  config: Config,
+  options: AdminTokenOptions,
+  write: (line: string) => void,
+): Promise<void> {
+  const days = options.days === undefined ? undefined : Number(options.days);
+  const runtime = await openRuntime(config);
+  try {
+    const result = await identityServiceOf(runtime.container).issueAdminToken({
+      email: options.email,
+      ...(days !== undefined ? { days } : {}),
+    });
+    write(`API token for ${result.accountId} (shown once, store it now; expires ${result.expiresAt}):\n`);
+    write(`${result.secret}\n`);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function reportVigieError(run: () => Promise<void>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (!(error instanceof VigieError)) throw error;
+    process.stderr.write(`vigie: ${error.code}: ${error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
 export function registerAdminCommands(program: Command): void {
   const admin = program.command('admin').description('administrator accounts');
   admin
@@ -44,13 +82,15 @@ export function registerAdminCommands(program: Command): void {
     )
     .requiredOption('--email <email>', "the administrator's e-mail address")
     .option('--organisation-name <name>', 'name of the operator root, when it does not exist yet')
-    .action(async (options: AdminCreateOptions) => {
-      try {
-        await adminCreate(parseConfig(), options, (line) => process.stdout.write(line));
-      } catch (error) {
-        if (!(error instanceof VigieError)) throw error;
-        process.stderr.write(`vigie: ${error.code}: ${error.message}\n`);
-        process.exitCode = 1;
-      }
-    });
+    .action((options: AdminCreateOptions) =>
+      reportVigieError(() => adminCreate(parseConfig(), options, (line) => process.stdout.write(line))),
+    );
+  admin
+    .command('token')
+    .description('print a new API token for an existing, active platform administrator (journaled)')
+    .requiredOption('--email <email>', "the administrator's e-mail address")
+    .option('--days <n>', 'lifetime in days (default and maximum: VIGIE_TOKEN_TTL_ACCOUNT_DAYS)')
+    .action((options: AdminTokenOptions) =>
+      reportVigieError(() => adminToken(parseConfig(), options, (line) => process.stdout.write(line))),
+    );
 }

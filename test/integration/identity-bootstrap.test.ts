@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminCreate } from '../../src/cli/admin.js';
+import { adminCreate, adminToken } from '../../src/cli/admin.js';
 import { parseConfig } from '../../src/config.js';
 import { createPrincipalResolver } from '../../src/modules/identity/principal.service.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -91,5 +91,79 @@ describe('vigie admin create', () => {
     );
     expect(stdout).toMatch(/created platform administrator [0-9a-f-]{36}/);
     expect(stdout).toMatch(/^vig_[A-Za-z0-9_-]{43}$/m);
+  });
+
+  it('issues a founding administrator a new token once the bootstrap one has expired, journaled as the CLI', async () => {
+    const later = parseConfig({ VIGIE_DATABASE_URL: database.url, VIGIE_LOG_LEVEL: 'silent' });
+    const out: string[] = [];
+    await adminToken(later, { email: 'Second@Operator.fr', days: '7' }, (l) => out.push(l));
+    const text = out.join('');
+    const secret = /^(vig_[A-Za-z0-9_-]{43})$/m.exec(text)?.[1];
+    expect(secret).toBeDefined();
+    const expires = /expires (\S+)\):/.exec(text)?.[1];
+    // Seven days from now (the runtime's real clock), not the default 30.
+    const lifetime = Date.parse(expires!) - Date.now();
+    expect(lifetime).toBeGreaterThan(6.9 * 86_400_000);
+    expect(lifetime).toBeLessThan(7.1 * 86_400_000);
+    const admin = await database.db
+      .selectFrom('accounts')
+      .select('id')
+      .where('email', '=', 'second@operator.fr')
+      .executeTakeFirstOrThrow();
+    const principal = await createPrincipalResolver({
+      db: database.db,
+      clock: new ManualClock(new Date()),
+    }).resolve(secret!);
+    expect(principal).toMatchObject({ kind: 'account', accountId: admin.id });
+    const issued = await database.db
+      .selectFrom('events')
+      .select(['actor_type', 'actor_id', 'payload'])
+      .where('kind', '=', 'token.issued')
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow();
+    expect(issued).toMatchObject({ actor_type: 'system', actor_id: 'cli' });
+    expect(issued.payload).not.toContain(secret!);
+    expect(JSON.parse(issued.payload).data).toMatchObject({ accountId: admin.id, mintedWith: null });
+  });
+
+  it('refuses a token to an unknown e-mail, a non-administrator, and a lifetime beyond the maximum', async () => {
+    const tokens = async () => (await database.db.selectFrom('api_tokens').select('id').execute()).length;
+    const before = await tokens();
+    await expect(adminToken(config(), { email: 'nobody@operator.fr' }, () => {})).rejects.toMatchObject({
+      code: 'ACCOUNT_NOT_FOUND',
+    });
+    await expect(
+      adminToken(config(), { email: 'second@operator.fr', days: '31' }, () => {}),
+    ).rejects.toMatchObject({ code: 'TOKEN_EXPIRY_TOO_LONG' });
+    await expect(
+      adminToken(config(), { email: 'second@operator.fr', days: 'NaN' }, () => {}),
+    ).rejects.toMatchObject({ code: 'TOKEN_EXPIRY_TOO_LONG' });
+    const root = await database.db.selectFrom('organisations').select('id').executeTakeFirstOrThrow();
+    await database.db
+      .insertInto('accounts')
+      .values({
+        id: '0195f3c2-8b1e-7c4a-9d2f-3e5a6b7c8d9e',
+        organisation_id: root.id,
+        kind: 'human',
+        email: 'agent@operator.fr',
+        display_name: null,
+        status: 'active',
+        created_by: null,
+        approved_by: null,
+        approved_at: null,
+        creation_channel: 'cli',
+        status_reason: null,
+        status_changed_at: '2026-01-01T00:00:00.000Z',
+        mfa_strength: null,
+        last_seen_at: null,
+        created_at: '2026-01-01T00:00:00.000Z',
+        updated_at: '2026-01-01T00:00:00.000Z',
+      })
+      .execute();
+    await expect(adminToken(config(), { email: 'agent@operator.fr' }, () => {})).rejects.toMatchObject({
+      code: 'NOT_AN_ACTIVE_ADMINISTRATOR',
+      status: 403,
+    });
+    expect(await tokens()).toBe(before);
   });
 });

@@ -21,6 +21,13 @@ export async function findAccount(db: Executor, id: string): Promise<AccountWith
     .executeTakeFirst();
 }
 
+export async function findAccountByEmail(
+  db: Executor,
+  email: string,
+): Promise<{ id: string; status: string } | undefined> {
+  return db.selectFrom('accounts').select(['id', 'status']).where('email', '=', email).executeTakeFirst();
+}
+
 export async function emailExists(db: Executor, email: string): Promise<boolean> {
   const row = await db.selectFrom('accounts').select('id').where('email', '=', email).executeTakeFirst();
   return row !== undefined;

@@ -130,7 +130,7 @@ export function createBootstrapService(deps: IdentityDeps) {
             meta,
           }),
         );
-        // Short-lived: it only has to last until the administrator issues the tokens it will keep.
+        // Short-lived: it only has to last until setup is done; `vigie admin token` issues the next one.
         const expiresAt = new Date(now.getTime() + deps.tokens.bootstrapHours * HOUR_MS).toISOString();
         const { token, secret } = await writeAccountToken(ctx, deps, {
           accountId,

@@ -3,6 +3,7 @@ import type { CoreDeps, VigieModule } from '../../container.js';
 import { accountRoutes } from './account.routes.js';
 import { createAccountService } from './account.service.js';
 import { createAccountStatusService } from './account-status.service.js';
+import { createAdminTokenService } from './admin-token.service.js';
 import { createBootstrapService } from './bootstrap.service.js';
 import type { IdentityDeps } from './identity.deps.js';
 import { organisationRoutes } from './organisation.routes.js';
@@ -38,6 +39,7 @@ export function createIdentityService(
     tokens,
     privilegedInventory: createInventoryService(deps),
     bootstrapAdmin: createBootstrapService(deps),
+    issueAdminToken: createAdminTokenService(deps),
     suspendAccount: accountStatus.suspendAccount,
     suspendLineage: accountStatus.suspendLineage,
     reactivateAccount: accountStatus.reactivateAccount,

@@ -65,6 +65,24 @@ export async function findLiveAssignment(
     .executeTakeFirst();
 }
 
+/** True when the account holds an active, unexpired grant of this role, over any organisation. */
+export async function holdsActiveRole(
+  db: Executor,
+  accountId: string,
+  roleId: string,
+  now: string,
+): Promise<boolean> {
+  const row = await db
+    .selectFrom('role_assignments')
+    .select('id')
+    .where('account_id', '=', accountId)
+    .where('role_id', '=', roleId)
+    .where('status', '=', 'active')
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Moves an assignment on from the status it was read in; false when a concurrent command moved it
  * first (an approval must not revive a grant revoked meanwhile), and then nothing is written.

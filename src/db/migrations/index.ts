@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely';
+import type { Migration } from 'kysely/migration';
 import * as foundation from './0001_foundation.js';
 import * as journal from './0002_journal.js';
 import * as access from './0003_access.js';

@@ -68,11 +68,19 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { req: request, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
-      'request completed',
-    );
+  // Sampled access log: two lines per request cost more than a decision itself. Every refusal,
+  // error and slow request is logged; of the fast successful ones, one in `accessLogEvery`.
+  let sinceLogged = 0;
+  app.addHook('onResponse', (request, reply, done) => {
+    const slow = reply.elapsedTime >= limits.accessLogSlowMs;
+    if (reply.statusCode >= 400 || slow || ++sinceLogged >= limits.accessLogEvery) {
+      sinceLogged = 0;
+      request.log.info(
+        { req: request, statusCode: reply.statusCode, durationMs: Math.round(reply.elapsedTime) },
+        'request completed',
+      );
+    }
+    done();
   });
 
   await app.register(swagger, {

@@ -57,6 +57,10 @@ export interface Config {
     readonly maxConnections: number;
     /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
     readonly trustProxy: readonly string[];
+    /** One access-log line per this many fast successful requests (1: every one); errors and slow ones always. */
+    readonly accessLogEvery: number;
+    /** A request slower than this is always logged. */
+    readonly accessLogSlowMs: number;
   };
   /** The brake on failed bearer authentications, per client address (src/http/auth-throttle.ts). */
   readonly authThrottle: {
@@ -171,6 +175,8 @@ function httpLimits(env: Env): Config['http'] {
     keepAliveTimeoutMs: integer(env, 'VIGIE_HTTP_KEEPALIVE_TIMEOUT_MS', 5_000, 1, 600_000),
     maxConnections: integer(env, 'VIGIE_HTTP_MAX_CONNECTIONS', 2_000, 1, 1_000_000),
     trustProxy: Object.freeze(proxies),
+    accessLogEvery: integer(env, 'VIGIE_ACCESS_LOG_EVERY', 100, 1, 1_000_000),
+    accessLogSlowMs: integer(env, 'VIGIE_ACCESS_LOG_SLOW_MS', 1_000, 0, 3_600_000),
   });
 }
 

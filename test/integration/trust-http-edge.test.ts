@@ -317,3 +317,36 @@ describe('request logs carry no personal value', () => {
     });
   });
 });
+
+describe('the access log is sampled on the hot path', () => {
+  it('logs every refusal and error, and one in VIGIE_ACCESS_LOG_EVERY of the fast successful requests', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(JSON.parse(l));
+        done();
+      },
+    });
+    const t = await createTestApp({
+      env: { VIGIE_ACCESS_LOG_EVERY: '10' },
+      app: { logger: { level: 'info', stream } },
+    });
+    try {
+      const { adminToken } = await makeScene(t.database.db);
+      const headers = { authorization: `Bearer ${adminToken}` };
+      for (let i = 0; i < 30; i++) {
+        const ok = await t.app.inject({ url: '/api/v1/accounts/me', headers });
+        expect(ok.statusCode).toBe(200);
+      }
+      for (let i = 0; i < 4; i++) {
+        const refused = await t.app.inject({ url: '/api/v1/accounts/me' });
+        expect(refused.statusCode).toBe(401);
+      }
+      const completed = lines.filter((l) => l.msg === 'request completed');
+      expect(completed.filter((l) => l.statusCode === 200)).toHaveLength(3);
+      expect(completed.filter((l) => l.statusCode === 401)).toHaveLength(4);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -11,6 +11,8 @@ import { ErrorResponse } from './http/schemas.js';
 
 export interface AppOptions {
   readonly logger?: boolean | { level: string };
+  /** Fastify's per-request log lines; on unless turned off (the HTTP bench's own server does). */
+  readonly requestLogging?: boolean;
 }
 
 /** Builds the HTTP adapter over the container's services. It never listens: main.ts or tests do. */
@@ -23,6 +25,9 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
             ...(typeof options.logger === 'object' ? options.logger : {}),
             redact: ['req.headers.authorization', 'req.headers.cookie'],
           },
+    ...(options.requestLogging === false
+      ? { logController: new LogController({ disableRequestLogging: true }) }
+      : {}),
     bodyLimit: 1024 * 1024,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

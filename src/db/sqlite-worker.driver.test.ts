@@ -131,23 +131,40 @@ describe('the SQLite driver whose connection lives in a worker thread', () => {
     expect(count.c).toBeGreaterThanOrEqual(1000);
   });
 
-  it('reports callers waiting behind a transaction, and none once it is done', async () => {
+  it('reports writers waiting behind a transaction, and none once it is done; readers do not wait', async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const trx = db.transaction().execute(async (t) => {
-      await t.selectFrom('items').select('id').limit(1).execute();
+      await t.insertInto('items').values({ id: 900_001, name: 'held', blob: null, n: 1 }).execute();
       await held;
     });
-    await new Promise((r) => setTimeout(r, 20));
-    const waiting = [1, 2, 3].map(() => db.selectFrom('items').select('id').limit(1).execute());
-    await new Promise((r) => setTimeout(r, 30));
-    const backlog = dialect.backlog();
-    expect(backlog.waiting).toBe(3);
-    expect(backlog.oldestWaitMs).toBeGreaterThanOrEqual(20);
-    release();
-    await trx;
-    await Promise.all(waiting);
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const waiting = [1, 2, 3].map((i) =>
+        db
+          .insertInto('items')
+          .values({ id: 900_010 + i, name: `after-${i}`, blob: null, n: i })
+          .execute(),
+      );
+      await new Promise((r) => setTimeout(r, 30));
+      const backlog = dialect.backlog();
+      expect(backlog.waiting).toBe(3);
+      expect(backlog.oldestWaitMs).toBeGreaterThanOrEqual(20);
+      // A plain select reads the last committed state on the main thread: the open transaction's
+      // row is not there yet, and the reader does not queue behind the writer.
+      const seen = await db.selectFrom('items').select('id').where('id', '=', 900_001).execute();
+      expect(seen).toEqual([]);
+      expect(dialect.backlog().waiting).toBe(3);
+      release();
+      await trx;
+      await Promise.all(waiting);
+    } finally {
+      release();
+    }
     expect(dialect.backlog()).toEqual({ waiting: 0, oldestWaitMs: 0 });
+    // Once committed, what was written is read back at once.
+    const after = await db.selectFrom('items').select('id').where('id', '>=', 900_001).execute();
+    expect(after.map((r) => r.id).sort()).toEqual([900_001, 900_011, 900_012, 900_013]);
   });
 
   it('keeps the event loop responsive while a large transaction runs and commits', async () => {

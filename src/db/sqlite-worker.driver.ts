@@ -15,6 +15,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { RoutingConnection, SqliteReader } from './sqlite-reader.js';
 import type { WorkerReply, WorkerRequest, WorkerSetup } from './sqlite-worker.protocol.js';
 
 /** An error raised by SQLite in the writer thread, with better-sqlite3's `code` (SQLITE_CONSTRAINT_UNIQUE…). */
@@ -174,6 +175,7 @@ class ConnectionQueue {
 class WorkerDriver implements Driver {
   #client: WorkerClient | undefined;
   #connection: WorkerConnection | undefined;
+  #reader: SqliteReader | undefined;
   readonly queue = new ConnectionQueue();
 
   constructor(private readonly setup: WorkerSetup) {}
@@ -183,33 +185,40 @@ class WorkerDriver implements Driver {
     this.#client = client;
     this.#connection = new WorkerConnection(client);
     await client.ready;
+    // Opened once the writer has made the file (and its WAL): an in-memory database has no second view.
+    if (this.setup.file !== ':memory:' && this.setup.file !== '')
+      this.#reader = new SqliteReader(this.setup.file);
   }
 
-  async acquireConnection(): Promise<DatabaseConnection> {
-    await this.queue.acquire();
-    return this.#connection!;
+  acquireConnection(): Promise<DatabaseConnection> {
+    // The writer's queue is taken on first use, not here: a plain select never waits for it.
+    return Promise.resolve(new RoutingConnection(this.#connection!, this.#reader, this.queue));
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as RoutingConnection).beginTransaction();
     await connection.executeQuery(CompiledQuery.raw('begin'));
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('commit'));
+    (connection as RoutingConnection).endTransaction();
   }
 
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
+    (connection as RoutingConnection).endTransaction();
   }
 
-  releaseConnection(): Promise<void> {
-    this.queue.release();
+  releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as RoutingConnection).release();
     return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
     // Wait for the connection like any caller: queries already queued finish first.
     await this.queue.acquire();
+    this.#reader?.close();
     await this.#client?.terminate();
   }
 }

@@ -28,6 +28,8 @@ export interface CoreDeps {
   readonly bus: EventBus;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Callers waiting for the database writer (SQLite: the one connection; PostgreSQL: the pool). */
+  readonly writerBacklog: DatabaseHandle['writerBacklog'];
 }
 
 /** A capability as the container sees it: routes to mount, and a life cycle. */
@@ -66,6 +68,7 @@ export function createContainer(input: {
     bus,
     logger: input.logger,
     metrics,
+    writerBacklog: () => input.database.writerBacklog(),
   };
   const resolver = createPrincipalResolver({ db: core.db, clock: core.clock });
   // Any identity change may change what a cached principal may do; a refused attempt changes nothing.
@@ -85,7 +88,7 @@ export function createContainer(input: {
   const access = createAccessModule(core);
   modules.push(access);
   const detection = createDetectionModule(core, { identity: identity.service, controls: access.controls });
-  modules.push(detection, createIngestModule(core, detection.service));
+  modules.push(detection, createIngestModule(core, detection.service, access.service));
   // Last, so that every follower of the bus is ready before other processes' events arrive.
   const tail = createEventTail({
     db: core.db,

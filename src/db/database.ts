@@ -1,16 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import {
-  Kysely,
-  PostgresAdapter,
-  PostgresDialect,
-  SqliteDialect,
-  type SqliteDatabase as SqliteDialectDatabase,
-  type Transaction,
-} from 'kysely';
+import { Kysely, PostgresAdapter, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { SqliteWorkerDialect, type WriterBacklog } from './sqlite-worker.driver.js';
+
+export type { WriterBacklog } from './sqlite-worker.driver.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<Database>;
@@ -21,45 +16,24 @@ export interface DatabaseHandle {
   readonly db: Db;
   readonly dialect: Dialect;
   close(): Promise<void>;
+  /** Callers waiting for a connection: what ingestion backs off on before decisions' writes wait. */
+  writerBacklog(): WriterBacklog;
 }
 
 const INT8_OID = 20;
-const STATEMENT_CACHE_MAX = 512;
-
-/**
- * Kysely prepares every query anew; on better-sqlite3 preparing costs more than running a short
- * indexed read. Vigie issues the same few hundred statements over and over, so they are kept
- * prepared. A statement still iterating (a streamed select) is busy: another is prepared for that call.
- */
-function withStatementCache(sqlite: SqliteDatabase.Database): SqliteDialectDatabase {
-  const cache = new Map<string, SqliteDatabase.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql: string) {
-      const hit = cache.get(sql);
-      if (hit && !hit.busy) return hit;
-      const statement = sqlite.prepare(sql);
-      if (!hit) {
-        if (cache.size >= STATEMENT_CACHE_MAX) cache.clear();
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
-  };
-}
 
 /** Opens the database named by a `sqlite:<path>` or `postgres://…` URL. */
 export function openDatabase(url: string, options: { poolSize?: number } = {}): DatabaseHandle {
   if (url.startsWith('sqlite:')) {
     const file = url.slice('sqlite:'.length);
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const sqlite = new SqliteDatabase(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-    return { db, dialect: 'sqlite', close: () => db.destroy() };
+    // The connection lives in a worker thread: a commit's disk flush never stops the event loop.
+    const dialect = new SqliteWorkerDialect({
+      file,
+      pragmas: ['journal_mode = WAL', 'synchronous = FULL', 'foreign_keys = ON', 'busy_timeout = 5000'],
+    });
+    const db = new Kysely<Database>({ dialect });
+    return { db, dialect: 'sqlite', close: () => db.destroy(), writerBacklog: () => dialect.backlog() };
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -73,7 +47,13 @@ export function openDatabase(url: string, options: { poolSize?: number } = {}): 
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, dialect: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    close: () => db.destroy(),
+    // pg does not say how long a caller has waited for a client; the count is what it has.
+    writerBacklog: () => ({ waiting: pool.waitingCount, oldestWaitMs: 0 }),
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any schema

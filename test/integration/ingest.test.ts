@@ -330,6 +330,77 @@ describe('event ingestion', () => {
     expect(retried.json().inserted).toBe(1);
   });
 
+  it('answers 429 with Retry-After while the database writer is backed up, before decisions wait', async () => {
+    const event = (uid: string) => ({
+      class_uid: 3002,
+      activity_id: 1,
+      time: now,
+      metadata: { uid },
+      user: { uid: 'acc-7' },
+    });
+    expect((await post([event('wb-0')])).statusCode).toBe(200); // the principal is cached from here
+    // Nine writers hold or wait for a connection (SQLite: one holds, eight wait; PostgreSQL's pool of
+    // five: five hold, four wait): the writer's queue is past its bound.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const writers = Array.from({ length: 9 }, () =>
+      t.database.db.transaction().execute(async (trx) => {
+        await trx.selectFrom('events').select('seq').limit(1).execute();
+        await held;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    expect(t.database.writerBacklog().waiting).toBeGreaterThanOrEqual(4);
+    const refused = await post([event('wb-1')]);
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().error.code).toBe('INGEST_BACKPRESSURE');
+    release();
+    await Promise.all(writers);
+    const retried = await post([event('wb-1')]);
+    expect(retried.statusCode).toBe(200);
+    expect(retried.json().inserted).toBe(1);
+  });
+
+  it('stores a large batch in several short transactions, every event once, with one summary', async () => {
+    const items = Array.from({ length: 2_500 }, (_, i) => ({
+      class_uid: 3002,
+      activity_id: 1,
+      time: now,
+      metadata: { uid: `big-${i}` },
+      user: { uid: `acc-${i % 50}` },
+    }));
+    const before = await t.database.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'ingest.batch_accepted')
+      .executeTakeFirstOrThrow();
+    const res = await post(items);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().inserted).toBe(2_500);
+    const again = await post(items.slice(0, 1_200));
+    expect(again.json()).toMatchObject({ inserted: 0, duplicates: 1_200 });
+    const ids = res.json<{ accepted: Array<{ ids: string[] }> }>().accepted.flatMap((a) => a.ids);
+    const n = await t.database.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('id', 'in', ids.slice(0, 900))
+      .executeTakeFirstOrThrow();
+    expect(Number(n.n)).toBe(900);
+    const summaries = await t.database.db
+      .selectFrom('events')
+      .select(['payload'])
+      .where('kind', '=', 'ingest.batch_accepted')
+      .orderBy('seq')
+      .execute();
+    expect(summaries.length - Number(before.n)).toBe(2);
+    expect((JSON.parse(summaries.at(-2)!.payload) as VigieEvent).data).toMatchObject({
+      received: 2_500,
+      inserted: 2_500,
+      duplicates: 0,
+    });
+  });
+
   it('journals each accepted batch', async () => {
     const rows = await t.database.db
       .selectFrom('events')

@@ -31,6 +31,8 @@ export interface AccessService {
   installPolicy(policy: CompiledPolicy): void;
   /** Resolves once every event received so far has been applied to the view. */
   settled(): Promise<void>;
+  /** Decisions made and not yet committed to the journal. */
+  readonly unjournaled: number;
   /** Writes buffered decision events now. */
   flush(): Promise<void>;
   start(): Promise<void>;
@@ -161,6 +163,9 @@ export function createAccessService(
       ledger.windowMinutes = policy.budgets?.windowMinutes ?? 60;
     },
     settled: () => sync,
+    get unjournaled() {
+      return recorder.pending;
+    },
     flush: () => recorder.flush(),
     async start() {
       const { current } = await store.reload(deps.clock.now().toISOString());

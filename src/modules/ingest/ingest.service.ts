@@ -15,8 +15,8 @@ import { namedIds, resolveClaims, type ReportingFacts } from './reporting-scope.
  * Ingestion of events that business applications send. Each item is mapped on its own: a bad one is
  * rejected with its index and a reason, the good ones are kept. Ids are derived from the sender's
  * event id (or, without one, from the item's content) and the application, so a resent batch adds
- * nothing. Accepted events, and one `ingest.batch_accepted` summary, commit in one transaction and
- * are then published for detection.
+ * nothing. Accepted events commit in transactions of at most 1,000 (the last one with the
+ * `ingest.batch_accepted` summary) and are then published for detection.
  */
 export const MAX_BATCH = 10_000;
 
@@ -25,6 +25,7 @@ export class UnparsableItem {
   constructor(readonly reason: string) {}
 }
 const MAX_EXPANDED = 50_000;
+const WRITE_CHUNK = 1_000;
 const MAX_PAST_MS = 30 * 86_400_000;
 const MAX_FUTURE_MS = 5 * 60_000;
 
@@ -44,6 +45,8 @@ export interface IngestResult {
 export interface IngestDeps extends Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids'> {
   /** True when detection is too far behind to take `extra` more events now. */
   readonly isBehind: (extra: number) => boolean;
+  /** True when the database writer is backed up: ingestion yields to decisions' journal writes. */
+  readonly writerBusy: () => boolean;
   readonly mappings: () => ReadonlyMap<string, MappingDocument>;
 }
 
@@ -139,6 +142,10 @@ export function createIngestService(deps: IngestDeps) {
         throw new VigieError('INGEST_BACKPRESSURE', 429, 'detection is behind; retry this batch later', {
           retryAfterSeconds: 1,
         });
+      if (deps.writerBusy())
+        throw new VigieError('INGEST_BACKPRESSURE', 429, 'the journal is busy; retry this batch later', {
+          retryAfterSeconds: 1,
+        });
 
       const accepted: Array<{ index: number; ids: string[] }> = [];
       const rejected: Rejection[] = [];
@@ -183,26 +190,40 @@ export function createIngestService(deps: IngestDeps) {
         }
       });
 
-      let inserted: VigieEvent[] = [];
-      let summary: VigieEvent | undefined;
-      await deps.db.transaction().execute(async (trx) => {
-        const ids = new Set(await insertEvents(trx, events, { ignoreDuplicates: true }));
-        inserted = events.filter((e) => ids.has(e.id));
-        summary = stampEvent(deps, {
-          kind: 'ingest.batch_accepted',
-          actor: { type: 'application', id: applicationId },
-          outcome: 'success',
-          data: {
-            received: items.length,
-            accepted: accepted.length,
-            rejected: rejected.length,
-            inserted: inserted.length,
-            duplicates: events.length - inserted.length,
-          },
+      // One transaction per WRITE_CHUNK events: a large batch never holds the single SQLite writer
+      // long enough to hold up decisions' writes. Each chunk is published once committed, so that
+      // detection sees whatever is stored even if a later chunk fails; ids derive from the sender's,
+      // so resending the batch completes it without duplicates.
+      const insertedIds = new Set<string>();
+      for (let start = 0; start === 0 || start < events.length; start += WRITE_CHUNK) {
+        const chunk = events.slice(start, start + WRITE_CHUNK);
+        const last = start + WRITE_CHUNK >= events.length;
+        let summary: VigieEvent | undefined;
+        let fresh: VigieEvent[] = [];
+        await deps.db.transaction().execute(async (trx) => {
+          const ids = new Set(await insertEvents(trx, chunk, { ignoreDuplicates: true }));
+          fresh = chunk.filter((e) => ids.has(e.id));
+          if (!last) return;
+          const inserted = insertedIds.size + fresh.length;
+          summary = stampEvent(deps, {
+            kind: 'ingest.batch_accepted',
+            actor: { type: 'application', id: applicationId },
+            outcome: 'success',
+            data: {
+              received: items.length,
+              accepted: accepted.length,
+              rejected: rejected.length,
+              inserted,
+              duplicates: events.length - inserted,
+            },
+          });
+          await insertEvents(trx, [summary]);
         });
-        await insertEvents(trx, [summary]);
-      });
-      deps.bus.publish([...inserted, summary!]);
+        for (const e of fresh) insertedIds.add(e.id);
+        const stored = summary ? [...fresh, summary] : fresh;
+        if (stored.length > 0) deps.bus.publish(stored);
+      }
+      const inserted = events.filter((e) => insertedIds.has(e.id));
       return { accepted, rejected, inserted: inserted.length, duplicates: events.length - inserted.length };
     },
   };

@@ -24,12 +24,19 @@ describe('parseConfig', () => {
       keepAliveTimeoutMs: 5_000,
       maxConnections: 2_000,
       trustProxy: [],
+      accessLogEvery: 100,
+      accessLogSlowMs: 1_000,
     });
     expect(c.authThrottle).toMatchObject({ windowMs: 600_000, delayAfter: 5, limit: 50 });
     expect(parseConfig({ VIGIE_HTTP_TRUST_PROXY: '10.0.0.1, 10.1.0.0/16' }).http.trustProxy).toEqual([
       '10.0.0.1',
       '10.1.0.0/16',
     ]);
+  });
+
+  it('refuses an access-log sampling of 0 and a malformed slow threshold, naming the variable', () => {
+    expect(() => parseConfig({ VIGIE_ACCESS_LOG_EVERY: '0' })).toThrow(/VIGIE_ACCESS_LOG_EVERY/);
+    expect(() => parseConfig({ VIGIE_ACCESS_LOG_SLOW_MS: '1e3' })).toThrow(/VIGIE_ACCESS_LOG_SLOW_MS/);
   });
 
   it('refuses a headers timeout longer than the request timeout, and a delay threshold above the limit', () => {

@@ -64,7 +64,10 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
   installJsonBodyParser(app);
   const brake = createAuthFailureBrake(container.core);
   app.addHook('onClose', () => brake.stop());
-  installAuthentication(app, container.resolver, brake);
+  installAuthentication(app, container.resolver, brake, {
+    sessions: container.sessions,
+    origin: container.core.config.signIn.origin,
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });

@@ -256,7 +256,10 @@ function signIn(env: Env): Config['signIn'] {
     .map((a) => a.trim().toLowerCase())
     .filter((a) => a !== '');
   if (allowlist.some((a) => !AAGUID.test(a)))
-    throw new ConfigError('VIGIE_PASSKEY_AAGUID_ALLOWLIST', 'expected comma-separated AAGUIDs (8-4-4-4-12 hex)');
+    throw new ConfigError(
+      'VIGIE_PASSKEY_AAGUID_ALLOWLIST',
+      'expected comma-separated AAGUIDs (8-4-4-4-12 hex)',
+    );
   const lockAfter = integer(env, 'VIGIE_SIGN_IN_LOCK_AFTER', 10, 1, 10);
   const delayAfter = integer(env, 'VIGIE_SIGN_IN_DELAY_AFTER', 3, 0, 10);
   if (delayAfter > lockAfter)

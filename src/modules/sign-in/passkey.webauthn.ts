@@ -4,7 +4,7 @@ import {
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
   type AuthenticationResponseJSON,
-  type AuthenticatorTransportFuture,
+  type AuthenticatorTransport,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
@@ -63,7 +63,7 @@ export async function registrationOptions(
     attestationType: 'none',
     excludeCredentials: input.exclude.map((c) => ({
       id: c.credentialId,
-      transports: c.transports as AuthenticatorTransportFuture[],
+      transports: c.transports as AuthenticatorTransport[],
     })),
     authenticatorSelection: { residentKey: 'required', userVerification: input.userVerification },
     supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
@@ -150,7 +150,7 @@ export async function verifyAuthentication(
         id: input.credential.credentialId,
         publicKey: new Uint8Array(Buffer.from(input.credential.publicKey, 'base64url')),
         counter: input.credential.counter,
-        transports: input.credential.transports as AuthenticatorTransportFuture[],
+        transports: input.credential.transports as AuthenticatorTransport[],
       },
     }),
   );

@@ -36,16 +36,12 @@ export const signInErrors = {
     new VigieError('CEREMONY_INVALID', 400, 'this ceremony is unknown, used or expired; start again'),
   enrolmentLinkInvalid: () =>
     new VigieError('ENROLMENT_LINK_INVALID', 400, 'this enrolment link is unknown, used, revoked or expired'),
+  passkeyLimit: (max: number) =>
+    new VigieError('PASSKEY_LIMIT', 409, `an account holds at most ${max} passkeys; revoke one first`, {
+      max,
+    }),
   passkeyNotFound: () => new VigieError('PASSKEY_NOT_FOUND', 404, 'passkey not found'),
   sessionRequired: () => new VigieError('SESSION_REQUIRED', 401, 'this route needs a signed-in session'),
-  sessionContextChanged: () =>
-    new VigieError(
-      'SESSION_CONTEXT_CHANGED',
-      401,
-      'this session started on another network or browser and has been ended; sign in again',
-    ),
-  csrfOriginMismatch: () =>
-    new VigieError('CSRF_ORIGIN_MISMATCH', 403, 'a cookie-authenticated change must come from Vigie itself'),
   accountNotFound: () => new VigieError('ACCOUNT_NOT_FOUND', 404, 'account not found'),
   accountNotEnrollable: () =>
     new VigieError('ACCOUNT_NOT_ENROLLABLE', 409, 'only an active human account gets an enrolment link'),

@@ -22,7 +22,12 @@ const data = JSON.parse(fs.readFileSync(file, 'utf8')) as {
   origin: string;
   vectors: Vector[];
 };
-const policy: WebAuthnPolicy = { rpId: data.rpId, rpName: 'Vectors', origin: data.origin, aaguidAllowlist: [] };
+const policy: WebAuthnPolicy = {
+  rpId: data.rpId,
+  rpName: 'Vectors',
+  origin: data.origin,
+  aaguidAllowlist: [],
+};
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 
 /**

@@ -34,7 +34,7 @@ export function browserFamily(userAgent: string | undefined): BrowserFamily {
   const ua = (userAgent ?? '').slice(0, 512);
   if (/\bEdg(e|A|iOS)?\//.test(ua)) return 'edge';
   if (/\b(Firefox|FxiOS)\//.test(ua)) return 'firefox';
-  if (/\b(Chrome|Chromium|CriOS)\//.test(ua)) return 'chrome';
+  if (/\b(HeadlessChrome|Chrome|Chromium|CriOS)\//.test(ua)) return 'chrome';
   if (/\bVersion\/[\d.]+.*\bSafari\//.test(ua)) return 'safari';
   return 'other';
 }

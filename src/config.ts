@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { signInSettings, mailSettings } from './config.sign-in.js';
+import { ConfigError, integer, type Env } from './config.values.js';
 
 /** Everything Vigie reads from its environment, parsed once at start-up. */
 export interface Config {
@@ -96,26 +98,7 @@ export interface Config {
   };
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw.slice(0, 40)}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `expected a number between ${min} and ${max}`);
-  return value;
-}
+export { ConfigError } from './config.values.js';
 
 function databaseUrl(env: Env, dataDir: string): string {
   const raw = env.VIGIE_DATABASE_URL;
@@ -231,75 +214,6 @@ function alertStreamLimits(env: Env): Config['alertStream'] {
   });
 }
 
-const AAGUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function signIn(env: Env): Config['signIn'] {
-  const rpId = (env.VIGIE_RP_ID ?? 'localhost').toLowerCase();
-  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(rpId))
-    throw new ConfigError('VIGIE_RP_ID', 'expected a host name such as vigie.example.fr');
-  const origin = env.VIGIE_ORIGIN ?? 'http://localhost:8080';
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    throw new ConfigError('VIGIE_ORIGIN', 'expected an origin such as https://vigie.example.fr');
-  }
-  if (!/^https?:$/.test(url.protocol) || url.origin !== origin)
-    throw new ConfigError('VIGIE_ORIGIN', 'expected a bare origin (scheme, host, port; no path)');
-  if (url.protocol === 'http:' && url.hostname !== 'localhost')
-    throw new ConfigError('VIGIE_ORIGIN', 'must be https:// except on localhost');
-  // WebAuthn refuses a mismatch in every browser; better to refuse it at start-up.
-  if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`))
-    throw new ConfigError('VIGIE_RP_ID', `must be the host of VIGIE_ORIGIN or a suffix of it`);
-  const allowlist = (env.VIGIE_PASSKEY_AAGUID_ALLOWLIST ?? '')
-    .split(',')
-    .map((a) => a.trim().toLowerCase())
-    .filter((a) => a !== '');
-  if (allowlist.some((a) => !AAGUID.test(a)))
-    throw new ConfigError(
-      'VIGIE_PASSKEY_AAGUID_ALLOWLIST',
-      'expected comma-separated AAGUIDs (8-4-4-4-12 hex)',
-    );
-  const lockAfter = integer(env, 'VIGIE_SIGN_IN_LOCK_AFTER', 10, 1, 10);
-  const delayAfter = integer(env, 'VIGIE_SIGN_IN_DELAY_AFTER', 3, 0, 10);
-  if (delayAfter > lockAfter)
-    throw new ConfigError('VIGIE_SIGN_IN_DELAY_AFTER', 'must not exceed VIGIE_SIGN_IN_LOCK_AFTER');
-  const idleMinutes = integer(env, 'VIGIE_SESSION_IDLE_MINUTES', 30, 1, 1440);
-  const absoluteHours = integer(env, 'VIGIE_SESSION_ABSOLUTE_HOURS', 12, 1, 168);
-  if (idleMinutes > absoluteHours * 60)
-    throw new ConfigError('VIGIE_SESSION_IDLE_MINUTES', 'must not exceed VIGIE_SESSION_ABSOLUTE_HOURS');
-  return Object.freeze({
-    rpId,
-    rpName: env.VIGIE_RP_NAME && env.VIGIE_RP_NAME !== '' ? env.VIGIE_RP_NAME.slice(0, 64) : 'Vigie',
-    origin,
-    aaguidAllowlist: Object.freeze(allowlist),
-    challengeTtlMs: 5 * 60_000,
-    enrolmentTtlHours: integer(env, 'VIGIE_ENROLMENT_TTL_HOURS', 72, 1, 720),
-    sessionIdleMs: idleMinutes * 60_000,
-    sessionAbsoluteMs: absoluteHours * 3_600_000,
-    lockAfter,
-    lockWindowMs: integer(env, 'VIGIE_SIGN_IN_LOCK_MINUTES', 15, 1, 1440) * 60_000,
-    delayAfter,
-  });
-}
-
-function mail(env: Env, rpId: string): Config['mail'] {
-  const smtpUrl = env.VIGIE_SMTP_URL;
-  const from = env.VIGIE_MAIL_FROM && env.VIGIE_MAIL_FROM !== '' ? env.VIGIE_MAIL_FROM : `vigie@${rpId}`;
-  if (!/^[^\s@<>]{1,64}@[^\s@<>]{1,255}$/.test(from))
-    throw new ConfigError('VIGIE_MAIL_FROM', 'expected an e-mail address');
-  if (smtpUrl === undefined || smtpUrl === '') return Object.freeze({ from });
-  let url: URL;
-  try {
-    url = new URL(smtpUrl);
-  } catch {
-    throw new ConfigError('VIGIE_SMTP_URL', 'expected smtp://host:port or smtps://host:port');
-  }
-  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:')
-    throw new ConfigError('VIGIE_SMTP_URL', 'expected smtp://host:port or smtps://host:port');
-  return Object.freeze({ smtpUrl, from });
-}
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Parses the environment into a frozen Config; throws ConfigError naming the faulty variable. */
@@ -341,8 +255,8 @@ export function parseConfig(env: Env = process.env): Config {
     alerts: alertTargets(env),
     http: httpLimits(env),
     authThrottle: authThrottle(env),
-    signIn: signIn(env),
-    mail: mail(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
+    signIn: signInSettings(env),
+    mail: mailSettings(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
   };
   return Object.freeze(config);
 }

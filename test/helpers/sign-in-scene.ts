@@ -62,7 +62,7 @@ export async function createAccount(t: TestApp, adminToken: string, organisation
     payload: { organisationId, email, kind: 'human' },
   });
   if (res.statusCode !== 201) throw new Error(`account not created: ${res.body}`);
-  return res.json() as { id: string; email: string };
+  return res.json<{ id: string; email: string }>();
 }
 
 /** Opens the mailed link and registers a passkey with it; the browser holds the session after. */

@@ -82,7 +82,7 @@ export class SoftAuthenticator {
       ]),
     );
     const id = randomBytes(32);
-    const rpId = o.rpId ?? this.options.rpId ?? creation.rp.id;
+    const rpId = o.rpId ?? this.options.rpId ?? creation.rp.id ?? 'localhost';
     const aaguid = Buffer.from(
       (o.aaguid ?? this.options.aaguid ?? '00000000-0000-0000-0000-000000000000').replace(/-/g, ''),
       'hex',

@@ -9,7 +9,6 @@ import {
   newBrowser,
   sessionCookieOf,
   settleMail,
-  signIn,
 } from '../helpers/sign-in-scene.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.js';

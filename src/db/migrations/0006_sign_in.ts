@@ -43,7 +43,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'text', (c) => c.notNull())
     .addColumn('used_at', 'text')
     .execute();
-  await db.schema.createIndex('passkey_ceremonies_expiry').on('passkey_ceremonies').column('expires_at').execute();
+  await db.schema
+    .createIndex('passkey_ceremonies_expiry')
+    .on('passkey_ceremonies')
+    .column('expires_at')
+    .execute();
 
   await db.schema
     .createTable('enrolment_links')

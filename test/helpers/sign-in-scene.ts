@@ -53,7 +53,7 @@ export function call(
   });
 }
 
-/** Creates an active human account through the API (a platform administrator's creation). */
+/** Creates a human account through the API: active when a platform administrator creates it. */
 export async function createAccount(t: TestApp, adminToken: string, organisationId: string, email: string) {
   const res = await t.app.inject({
     method: 'POST',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOUR_MS } from '../../src/shared/clock.js';
-import { makeAccount, makeScene } from '../helpers/factories.js';
+import { grantRole, issueToken, makeAccount, makeScene } from '../helpers/factories.js';
 import {
   call,
   createAccount,
@@ -62,6 +62,29 @@ describe('enrolment links', () => {
     expect(mailed[1]!.data).toMatchObject({ attempts: 2 });
   });
 
+  it('mails nothing while an account waits for four-eyes approval, and the link once it is approved', async () => {
+    const manager = await makeAccount(t.database.db, { organisationId: scene.structure.id });
+    await grantRole(t.database.db, manager.id, 'account_manager', scene.structure.id);
+    const approver = await makeAccount(t.database.db, { organisationId: scene.structure.id });
+    await grantRole(t.database.db, approver.id, 'account_approver', scene.structure.id);
+    const pending = await createAccount(
+      t,
+      await issueToken(t.database.db, 'account', manager.id),
+      scene.structure.id,
+      'pending.agent@ml.test',
+    );
+    await settleMail(t);
+    expect(sink.mails.some((m) => m.to.includes('pending.agent@ml.test'))).toBe(false);
+    const approved = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/accounts/${pending.id}/approve`,
+      headers: { authorization: `Bearer ${await issueToken(t.database.db, 'account', approver.id)}` },
+    });
+    expect(approved.statusCode).toBe(200);
+    const link = await sink.linkFor('pending.agent@ml.test');
+    expect((await enrolWithLink(t, newBrowser(), link.secret)).verify!.statusCode).toBe(201);
+  });
+
   it('refuses a used link, with nothing registered', async () => {
     await createAccount(t, scene.adminToken, scene.structure.id, 'agent.two@ml.test');
     const link = await sink.linkFor('agent.two@ml.test');
@@ -109,7 +132,6 @@ describe('enrolment links', () => {
 
     // A structure's agent with no right over the account: 404, as if it did not exist.
     const outsider = await makeAccount(t.database.db, { organisationId: scene.structure.id });
-    const { issueToken } = await import('../helpers/factories.js');
     const outsiderToken = await issueToken(t.database.db, 'account', outsider.id);
     const refused = await t.app.inject({
       method: 'POST',

@@ -86,8 +86,13 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
         version: '0.1.0',
         description: 'Identity governance, access decisions and detection for shared information systems.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-vigie_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
     refResolver: {
       buildLocalReference: (json, _base, _fragment, i) =>

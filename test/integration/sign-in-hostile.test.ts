@@ -224,3 +224,42 @@ describe('authenticator allow-list', () => {
     }
   });
 });
+
+describe('per-address sign-in brake', () => {
+  it('delays then refuses failures from one address across e-mails, yet lets a correct passkey through', async () => {
+    const sink = await startSmtpSink();
+    const t = await createTestApp({
+      env: { VIGIE_SMTP_URL: sink.url, VIGIE_AUTH_FAILURE_LIMIT: '3', VIGIE_AUTH_FAILURE_DELAY_AFTER: '1' },
+      start: true,
+    });
+    try {
+      const scene = await makeScene(t.database.db);
+      await createAccount(t, scene.adminToken, scene.structure.id, 'nat@ml.test');
+      const link = await sink.linkFor('nat@ml.test');
+      const honest = await enrolWithLink(t, newBrowser('192.0.2.200'), link.secret);
+      const stranger = new SoftAuthenticator();
+      stranger.register({
+        rp: { id: 'localhost', name: 'x' },
+        user: { id: 'AAAA', name: 'x', displayName: 'x' },
+        challenge: 'AAAA',
+        pubKeyCredParams: [],
+      });
+      const codes: string[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        const res = await signIn(t, newBrowser('203.0.113.9'), stranger, { email: `guess${i}@ml.test` });
+        codes.push(`${res.statusCode} ${res.json().error.code}`);
+      }
+      expect(codes).toEqual([
+        '401 SIGN_IN_FAILED',
+        '401 SIGN_IN_FAILED',
+        '401 SIGN_IN_FAILED',
+        '429 SIGN_IN_LOCKED',
+      ]);
+      const sameNat = await signIn(t, newBrowser('203.0.113.9'), honest.authenticator);
+      expect(sameNat.statusCode).toBe(200);
+    } finally {
+      await t.close();
+      await sink.close();
+    }
+  });
+});

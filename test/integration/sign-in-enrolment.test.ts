@@ -142,6 +142,25 @@ describe('enrolment links', () => {
     expect(refused.json().error.code).toBe('ACCOUNT_NOT_FOUND');
   });
 
+  it('gives no link to a service account, and refuses to re-issue one for it', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/accounts',
+      headers: { authorization: `Bearer ${scene.adminToken}` },
+      payload: { organisationId: scene.structure.id, email: 'batch@ml.test', kind: 'service' },
+    });
+    expect(res.statusCode).toBe(201);
+    await settleMail(t);
+    expect(sink.mails.some((m) => m.to.includes('batch@ml.test'))).toBe(false);
+    const reissue = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/accounts/${res.json().id}/enrolment-link`,
+      headers: { authorization: `Bearer ${scene.adminToken}` },
+    });
+    expect(reissue.statusCode).toBe(409);
+    expect(reissue.json().error.code).toBe('ACCOUNT_NOT_ENROLLABLE');
+  });
+
   it('keeps every secret out of the journal and the tables: link secrets, challenges and session ids', async () => {
     await createAccount(t, scene.adminToken, scene.structure.id, 'agent.five@ml.test');
     const link = await sink.linkFor('agent.five@ml.test');

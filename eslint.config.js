@@ -3,7 +3,8 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bin/**', 'web/**', 'eslint.config.js'] },
+  // public/ holds plain browser scripts outside the TypeScript project; Prettier still formats them.
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bin/**', 'web/**', 'public/**', 'eslint.config.js'] },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -64,7 +64,10 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
   installJsonBodyParser(app);
   const brake = createAuthFailureBrake(container.core);
   app.addHook('onClose', () => brake.stop());
-  installAuthentication(app, container.resolver, brake);
+  installAuthentication(app, container.resolver, brake, {
+    sessions: container.sessions,
+    origin: container.core.config.signIn.origin,
+  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });
@@ -91,8 +94,13 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
         version: '0.1.0',
         description: 'Identity governance, access decisions and detection for shared information systems.',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-vigie_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
     },
     refResolver: {
       buildLocalReference: (json, _base, _fragment, i) =>

@@ -70,3 +70,46 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ [name]: value })).toThrow(name);
   });
 });
+
+describe('sign-in settings', () => {
+  it('defaults to RP localhost, origin http://localhost:8080, 72 h links, 30 min idle, 12 h sessions, lock after 10', () => {
+    const { signIn, mail } = parseConfig({});
+    expect(signIn).toMatchObject({
+      rpId: 'localhost',
+      origin: 'http://localhost:8080',
+      aaguidAllowlist: [],
+      enrolmentTtlHours: 72,
+      sessionIdleMs: 30 * 60_000,
+      sessionAbsoluteMs: 12 * 3_600_000,
+      lockAfter: 10,
+    });
+    expect(mail).toEqual({ from: 'vigie@localhost' });
+  });
+
+  it('accepts an RP ID that is a suffix of the origin host, and a list of AAGUIDs', () => {
+    const { signIn } = parseConfig({
+      VIGIE_RP_ID: 'example.fr',
+      VIGIE_ORIGIN: 'https://vigie.example.fr',
+      VIGIE_PASSKEY_AAGUID_ALLOWLIST:
+        'EA9B8D66-4D01-1D21-3CE4-B6B48CB575D4, 00000000-0000-0000-0000-000000000000',
+    });
+    expect(signIn.aaguidAllowlist).toEqual([
+      'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
+      '00000000-0000-0000-0000-000000000000',
+    ]);
+  });
+
+  it.each([
+    [{ VIGIE_RP_ID: 'evil.example' }, 'VIGIE_RP_ID'],
+    [{ VIGIE_ORIGIN: 'https://vigie.example.fr/path' }, 'VIGIE_ORIGIN'],
+    [{ VIGIE_ORIGIN: 'http://vigie.example.fr', VIGIE_RP_ID: 'vigie.example.fr' }, 'VIGIE_ORIGIN'],
+    [{ VIGIE_PASSKEY_AAGUID_ALLOWLIST: 'yubikey' }, 'VIGIE_PASSKEY_AAGUID_ALLOWLIST'],
+    [{ VIGIE_SIGN_IN_LOCK_AFTER: '11' }, 'VIGIE_SIGN_IN_LOCK_AFTER'],
+    [{ VIGIE_SESSION_IDLE_MINUTES: '800', VIGIE_SESSION_ABSOLUTE_HOURS: '12' }, 'VIGIE_SESSION_IDLE_MINUTES'],
+    [{ VIGIE_SMTP_URL: 'http://mail.example' }, 'VIGIE_SMTP_URL'],
+    [{ VIGIE_MAIL_FROM: 'not an address' }, 'VIGIE_MAIL_FROM'],
+  ])('refuses %j naming %s', (env, name) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(name);
+  });
+});

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import { signInSettings, mailSettings } from './config.sign-in.js';
+import { ConfigError, integer, type Env } from './config.values.js';
 
 /** Everything Vigie reads from its environment, parsed once at start-up. */
 export interface Config {
@@ -74,28 +76,33 @@ export interface Config {
     /** Addresses tracked at once; the least recently failing are forgotten first. */
     readonly maxAddresses: number;
   };
+  /** Passkeys, enrolment links, sessions and the sign-in brake (src/modules/sign-in/). */
+  readonly signIn: {
+    /** WebAuthn relying party id: the origin's host or a registrable suffix of it. */
+    readonly rpId: string;
+    readonly rpName: string;
+    /** The one origin ceremonies and cookie-authenticated state changes must come from. */
+    readonly origin: string;
+    /** Authenticator models (AAGUIDs, lower-case with dashes) allowed to register; empty: any. */
+    readonly aaguidAllowlist: readonly string[];
+    readonly challengeTtlMs: number;
+    readonly enrolmentTtlHours: number;
+    readonly sessionIdleMs: number;
+    readonly sessionAbsoluteMs: number;
+    /** Failed sign-ins per account (or e-mail) and per client address before a lock. */
+    readonly lockAfter: number;
+    readonly lockWindowMs: number;
+    /** Failures answered at once before each further one is delayed. */
+    readonly delayAfter: number;
+  };
+  /** Outgoing mail (enrolment links); without an SMTP URL nothing is sent and an event says so. */
+  readonly mail: {
+    readonly smtpUrl?: string;
+    readonly from: string;
+  };
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super(`${variable}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw.slice(0, 40)}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `expected a number between ${min} and ${max}`);
-  return value;
-}
+export { ConfigError } from './config.values.js';
 
 function databaseUrl(env: Env, dataDir: string): string {
   const raw = env.VIGIE_DATABASE_URL;
@@ -254,6 +261,8 @@ export function parseConfig(env: Env = process.env): Config {
     alerts: alertTargets(env),
     http: httpLimits(env),
     authThrottle: authThrottle(env),
+    signIn: signInSettings(env),
+    mail: mailSettings(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
   };
   return Object.freeze(config);
 }

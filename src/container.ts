@@ -15,6 +15,8 @@ import { createCaseloadModule } from './modules/caseload/index.js';
 import { createApplicationsModule } from './modules/applications/index.js';
 import { createJournalModule } from './modules/journal/index.js';
 import { createAccessModule } from './modules/access/index.js';
+import { createSignInModule } from './modules/sign-in/index.js';
+import type { SessionAuthenticator } from './http/authenticate.js';
 
 const IDENTITY_CHANGE = /^(account|role|token|application|organisation)\./;
 
@@ -43,6 +45,8 @@ export interface VigieModule {
 export interface Container {
   readonly core: CoreDeps;
   readonly resolver: PrincipalResolver;
+  /** Resolves session cookies (sign-in module). */
+  readonly sessions: SessionAuthenticator;
   readonly modules: readonly VigieModule[];
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -80,6 +84,8 @@ export function createContainer(input: {
   // Modules, in dependency order: each is built from core and the modules before it.
   const identity = createIdentityModule(core);
   modules.push(identity);
+  const signIn = createSignInModule(core);
+  modules.push(signIn);
   const caseload = createCaseloadModule(core);
   const applications = createApplicationsModule(core);
   modules.push(caseload, applications);
@@ -100,6 +106,7 @@ export function createContainer(input: {
   return {
     core,
     resolver,
+    sessions: signIn.sessions,
     modules,
     async start() {
       for (const m of modules) await m.start?.();

@@ -156,6 +156,76 @@ export interface Database {
   access_disclosures: AccessDisclosureTable;
   access_controls: AccessControlTable;
   access_export_approvals: AccessExportApprovalTable;
+  passkeys: PasskeyTable;
+  passkey_ceremonies: PasskeyCeremonyTable;
+  enrolment_links: EnrolmentLinkTable;
+  sessions: SessionTable;
+}
+
+/** A WebAuthn credential: only its public key; the private key never leaves the authenticator. */
+export interface PasskeyTable {
+  id: string;
+  account_id: string;
+  /** base64url credential id. */
+  credential_id: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  counter: number;
+  /** JSON array of transports ('internal', 'hybrid', 'usb', …). */
+  transports: string;
+  aaguid: string;
+  /** 'singleDevice' (device-bound) or 'multiDevice' (synced). */
+  device_type: string;
+  backed_up: number;
+  user_verified: number;
+  name: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** One pending WebAuthn ceremony: its challenge as SHA-256, single-use and short-lived. */
+export interface PasskeyCeremonyTable {
+  id: string;
+  purpose: string;
+  challenge_hash: string;
+  account_id: string | null;
+  enrolment_id: string | null;
+  lock_key: string | null;
+  user_verification: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+/** A single-use link that registers a passkey without a session; the secret is stored as SHA-256. */
+export interface EnrolmentLinkTable {
+  id: string;
+  account_id: string;
+  secret_hash: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A signed-in browser: the cookie carries the secret, the row its SHA-256 and its context. */
+export interface SessionTable {
+  id: string;
+  secret_hash: string;
+  account_id: string;
+  passkey_id: string;
+  auth_level: string;
+  aal: string;
+  amr: string;
+  network_prefix: string;
+  browser_family: string;
+  created_at: string;
+  last_seen_at: string;
+  absolute_expires_at: string;
+  ended_at: string | null;
+  end_reason: string | null;
 }
 
 export interface AlertTable {

@@ -83,6 +83,23 @@ export class AuthFailureThrottle {
     return { kind: 'answer' };
   }
 
+  /**
+   * Seconds until `key` may try again when its window already holds `limit` failures; 0 otherwise.
+   * For locks that must refuse even a correct attempt (sign-in per account), checked before it runs.
+   */
+  lockedFor(ip: string): number {
+    const window = this.#windows.get(addressKey(ip));
+    const now = this.#clock.now().getTime();
+    if (!window || now - window.start >= this.#config.windowMs || now < window.start) return 0;
+    if (window.failures < this.#config.limit) return 0;
+    return Math.max(1, Math.ceil((window.start + this.#config.windowMs - now) / 1000));
+  }
+
+  /** Forgets the failures of `key` (a successful sign-in clears its account's count). */
+  forget(ip: string): void {
+    this.#windows.delete(addressKey(ip));
+  }
+
   /** Forgets the windows that have ended. */
   sweep(): void {
     const now = this.#clock.now().getTime();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { forbidden, unauthenticated } from '../shared/errors.js';
 import {
   canAnywhere,
@@ -9,11 +9,50 @@ import {
 import type { PrincipalResolver } from '../modules/identity/principal.service.js';
 import { looksLikeToken } from '../modules/identity/token-secret.js';
 import { AuthThrottledError, type AuthFailureBrake } from './auth-brake.js';
+import { VigieError } from '../shared/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
   }
+  interface FastifyContextConfig {
+    /**
+     * Sign-in ceremonies: a session cookie whose context changed is ended but does not refuse the
+     * request, so that the browser can sign in again from its new network.
+     */
+    signInCeremony?: boolean;
+  }
+}
+
+/** `__Host-`: Secure, Path=/, no Domain — a sibling subdomain can neither set nor read it. */
+export const SESSION_COOKIE = '__Host-vigie_session';
+
+/** Resolves a session cookie; the sign-in module provides it. */
+export interface SessionAuthenticator {
+  resolve(
+    secret: string,
+    request: {
+      ip: string;
+      userAgent: string | undefined;
+      meta: { requestId: string; ip: string; channel: string };
+    },
+  ): Promise<{ kind: 'principal'; principal: Principal } | { kind: 'context_changed' } | { kind: 'none' }>;
+}
+
+/** The value of one cookie in a Cookie header, if present once. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (typeof header !== 'string' || header.length > 8192) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function clearSessionCookie(): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0`;
 }
 
 /**
@@ -21,16 +60,23 @@ declare module 'fastify' {
  * unusable token leaves it undefined; routes then call one of the require* helpers below. With a
  * brake, every unusable token is counted against the client address and may be delayed or refused
  * with 429 AUTH_THROTTLED (and Retry-After) before any route runs; a valid token is never braked.
+ * Without a bearer token, the session cookie is resolved instead (with `sessions`): a session whose
+ * network or browser changed is ended and answered 401 SESSION_CONTEXT_CHANGED; a state-changing
+ * request it authenticates must carry `Origin: <origin>` or gets 403 CSRF_ORIGIN_MISMATCH.
  */
 export function installAuthentication(
   app: FastifyInstance,
   resolver: Pick<PrincipalResolver, 'resolve'>,
   brake?: Pick<AuthFailureBrake, 'onFailure'>,
+  cookies?: { sessions: SessionAuthenticator; origin: string },
 ): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
     const header = request.headers.authorization;
-    if (typeof header !== 'string' || !header.startsWith('Bearer ')) return;
+    if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
+      if (cookies) await authenticateCookie(request, reply, cookies);
+      return;
+    }
     const secret = header.slice('Bearer '.length).trim();
     request.principal = await resolver.resolve(secret);
     if (request.principal || !brake) return;
@@ -41,6 +87,39 @@ export function installAuthentication(
       throw error;
     }
   });
+}
+
+async function authenticateCookie(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  cookies: { sessions: SessionAuthenticator; origin: string },
+): Promise<void> {
+  const secret = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  if (secret === undefined || secret === '') return;
+  const userAgent = request.headers['user-agent'];
+  const resolved = await cookies.sessions.resolve(secret, {
+    ip: request.ip,
+    userAgent: typeof userAgent === 'string' ? userAgent : undefined,
+    meta: { requestId: String(request.id), ip: request.ip, channel: 'api' },
+  });
+  if (resolved.kind === 'context_changed') {
+    reply.header('set-cookie', clearSessionCookie());
+    if (request.routeOptions.config.signInCeremony) return;
+    throw new VigieError(
+      'SESSION_CONTEXT_CHANGED',
+      401,
+      'this session started on another network or browser and has been ended; sign in again',
+    );
+  }
+  if (resolved.kind !== 'principal') return;
+  if (!SAFE_METHODS.has(request.method) && request.headers.origin !== cookies.origin) {
+    throw new VigieError(
+      'CSRF_ORIGIN_MISMATCH',
+      403,
+      'a cookie-authenticated change must come from Vigie itself',
+    );
+  }
+  request.principal = resolved.principal;
 }
 
 export function requirePrincipal(request: FastifyRequest): Principal {

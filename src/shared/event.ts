@@ -66,6 +66,8 @@ const BY_PREFIX: ReadonlyArray<readonly [string, OcsfClass]> = [
   ['delegation.', ACCOUNT_CHANGE],
   ['token.', ACCOUNT_CHANGE],
   ['mfa.', ACCOUNT_CHANGE],
+  ['passkey.', ACCOUNT_CHANGE],
+  ['enrolment.', ACCOUNT_CHANGE],
   ['auth.', AUTHENTICATION],
   ['session.', AUTHENTICATION],
   ['role.', USER_ACCESS],

@@ -10,13 +10,26 @@ export interface Grant {
   readonly privileged: boolean;
 }
 
+/** How a session principal signed in (sign-in module); absent for an API token. */
+export interface SessionFacts {
+  readonly id: string;
+  readonly method: 'passkey';
+  readonly aal: 'aal1' | 'aal2' | 'aal3';
+  /** RFC 8176 authentication method references. */
+  readonly amr: readonly string[];
+  /** When the session ends at the latest, whatever its activity. */
+  readonly absoluteExpiresAt: string;
+}
+
 export interface AccountPrincipal {
   readonly kind: 'account';
   readonly accountId: string;
   readonly organisationId: string;
+  /** The API token the principal was resolved from, or its session's id when `session` is set. */
   readonly tokenId: string;
   readonly grants: readonly Grant[];
   readonly authLevel: string;
+  readonly session?: SessionFacts;
 }
 
 export interface ApplicationPrincipal {

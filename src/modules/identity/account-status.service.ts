@@ -15,6 +15,7 @@ import {
 import { identityErrors as E } from './identity.errors.js';
 import { identityEvent, reasonDigest, refusalOf } from './identity.events.js';
 import { lineageEdges, lineageMemberIds } from './lineage.repository.js';
+import { endSessionsOf } from '../sign-in/session.repository.js';
 import { revokeTokensOf } from './token.repository.js';
 
 export interface LineageNode {
@@ -163,7 +164,10 @@ export function createAccountStatusService(deps: IdentityDeps) {
     );
   }
 
-  /** Revokes every live API token of the account (containment that survives a reactivation). */
+  /**
+   * Revokes every live API token of the account and ends its signed-in sessions (containment that
+   * survives a reactivation): token.revoked, and session.revoked when a session was live.
+   */
   async function revokeAccountTokens(
     actorIn: Actor,
     accountId: string,
@@ -182,6 +186,7 @@ export function createAccountStatusService(deps: IdentityDeps) {
         if (!own && !can(actor, 'account.suspend', row.organisation_path))
           throw E.permissionDenied('account.suspend');
         const revoked = await revokeTokensOf(trx, 'account', row.id, now.toISOString());
+        const sessions = await endSessionsOf(trx, row.id, now.toISOString(), 'revoked');
         ctx.emit(
           identityEvent('token.revoked', actor, {
             target: { type: 'account', id: row.id },
@@ -190,7 +195,17 @@ export function createAccountStatusService(deps: IdentityDeps) {
             meta,
           }),
         );
-        return { revoked };
+        if (sessions.length > 0) {
+          ctx.emit(
+            identityEvent('session.revoked', actor, {
+              target: { type: 'account', id: row.id },
+              organisationId: row.organisation_id,
+              data: { sessionIds: sessions, count: sessions.length, reasonSha256: reasonDigest(reason) },
+              meta,
+            }),
+          );
+        }
+        return { revoked, sessionsEnded: sessions.length };
       },
       accountRefusal('token.revoked', actor, accountId, () => organisationId, meta),
     );

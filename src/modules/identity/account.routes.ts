@@ -151,10 +151,13 @@ export function accountRoutes(
     {
       schema: {
         tags,
-        summary: 'Revoke every API token of an account',
+        summary: 'Revoke every API token of an account and end its signed-in sessions',
         params: IdParams,
         body: ReasonBody,
-        response: { 200: Type.Object({ revoked: Type.Integer() }), ...Errors },
+        response: {
+          200: Type.Object({ revoked: Type.Integer(), sessionsEnded: Type.Integer() }),
+          ...Errors,
+        },
       },
     },
     (request) =>

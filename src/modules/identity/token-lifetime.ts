@@ -2,6 +2,7 @@ import type { Executor } from '../../db/database.js';
 import { invalid } from '../../shared/errors.js';
 import type { Actor } from '../../shared/principal.js';
 import { identityErrors as E } from './identity.errors.js';
+import { findSession } from '../sign-in/session.repository.js';
 import { findToken } from './token.repository.js';
 
 /**
@@ -54,6 +55,14 @@ export async function mintingTokenExpiry(
   nowIso: string,
 ): Promise<string | null | undefined> {
   if (actor.kind === 'system') return undefined;
+  if (actor.kind === 'account' && actor.session) {
+    // A session mints nothing that outlives it: its absolute expiry is the parent's expiry.
+    const session = await findSession(db, actor.session.id);
+    if (!session || session.account_id !== actor.accountId || session.ended_at !== null)
+      throw E.actorNotActive();
+    if (session.absolute_expires_at <= nowIso) throw E.actorNotActive();
+    return session.absolute_expires_at;
+  }
   const row = await findToken(db, actor.tokenId);
   const principalId = actor.kind === 'account' ? actor.accountId : actor.applicationId;
   if (

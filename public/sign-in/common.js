@@ -1,0 +1,64 @@
+// Shared by Vigie's sign-in pages: JSON calls to the API and one status line read by screen readers.
+
+export async function postJson(url, body) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+    credentials: 'same-origin',
+  });
+  return answer(res);
+}
+
+export async function getJson(url) {
+  return answer(await fetch(url, { credentials: 'same-origin' }));
+}
+
+async function answer(res) {
+  if (res.status === 204) return null;
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = new Error(body?.error?.message ?? `HTTP ${res.status}`);
+    error.code = body?.error?.code ?? 'HTTP_' + res.status;
+    error.status = res.status;
+    throw error;
+  }
+  return body;
+}
+
+const MESSAGES = {
+  SIGN_IN_FAILED: [
+    'La connexion a échoué. Réessayez avec une de vos clés d’accès.',
+    'Sign-in failed. Try again with one of your passkeys.',
+  ],
+  SIGN_IN_LOCKED: ['Trop d’échecs : réessayez plus tard.', 'Too many failures: try again later.'],
+  ENROLMENT_LINK_INVALID: [
+    'Ce lien n’est plus valable. Demandez-en un nouveau à votre administrateur.',
+    'This link is no longer valid. Ask your administrator for a new one.',
+  ],
+  CEREMONY_INVALID: ['La demande a expiré : recommencez.', 'The request expired: start again.'],
+  REGISTRATION_REJECTED: ['La clé d’accès n’a pas pu être vérifiée.', 'The passkey could not be verified.'],
+  AUTHENTICATOR_NOT_ALLOWED: [
+    'Ce modèle d’authentificateur n’est pas autorisé ici.',
+    'This authenticator model is not allowed here.',
+  ],
+};
+
+/** Shows a French line then its English translation in the page's status region. */
+export function say(fr, en) {
+  const status = document.getElementById('status');
+  status.replaceChildren();
+  const a = document.createElement('span');
+  a.textContent = fr;
+  const b = document.createElement('span');
+  b.lang = 'en';
+  b.textContent = ` / ${en}`;
+  status.append(a, b);
+}
+
+export function sayError(error) {
+  const known = MESSAGES[error.code];
+  if (known) say(known[0], known[1]);
+  else if (error.name === 'NotAllowedError') say('Opération annulée.', 'Cancelled.');
+  else say('Une erreur est survenue.', 'Something went wrong.');
+}

@@ -1,0 +1,23 @@
+/**
+ * How strong a passkey sign-in is, as NIST SP 800-63B (rev. 4) and RFC 8176 name it:
+ * - user verified, device-bound (not backup-eligible): AAL3, amr hwk + user + mfa. Honest limit:
+ *   Vigie requests no attestation, so "hardware-bound" is the authenticator's own claim (BE flag
+ *   unset), not a certified fact;
+ * - user verified, synced (backup-eligible): AAL2 — a syncable key can leave the device, which
+ *   800-63B-4 caps at AAL2; amr swk + user + mfa;
+ * - user present only (no PIN or biometric): one factor, AAL1; amr hwk or swk + user.
+ * Every passkey is phishing-resistant (origin-bound), so authLevel says whether it was also two-factor.
+ */
+export interface SessionStrength {
+  readonly authLevel: 'phishing_resistant' | 'phishing_resistant_single_factor';
+  readonly aal: 'aal1' | 'aal2' | 'aal3';
+  readonly amr: readonly string[];
+}
+
+export function strengthOf(facts: { userVerified: boolean; deviceType: string }): SessionStrength {
+  const synced = facts.deviceType === 'multiDevice';
+  const key = synced ? 'swk' : 'hwk';
+  if (!facts.userVerified)
+    return { authLevel: 'phishing_resistant_single_factor', aal: 'aal1', amr: [key, 'user'] };
+  return { authLevel: 'phishing_resistant', aal: synced ? 'aal2' : 'aal3', amr: [key, 'mfa', 'user'] };
+}

@@ -1,6 +1,6 @@
-import { isIPv4, isIPv6 } from 'node:net';
 import type { Config } from '../config.js';
 import type { Clock } from '../shared/clock.js';
+import { ipv4Of, ipv6Prefix } from '../shared/ip-prefix.js';
 
 /** What to do with one failed bearer authentication, once it is counted. */
 export type ThrottleVerdict =
@@ -19,19 +19,7 @@ interface FailureWindow {
  * let it push everyone else out of the table.
  */
 export function addressKey(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  if (mapped) return mapped[1]!;
-  if (isIPv4(ip) || !isIPv6(ip)) return ip;
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = ip.includes('::') && tail !== '' ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
+  return ipv4Of(ip) ?? ipv6Prefix(ip, 4) ?? ip;
 }
 
 /**

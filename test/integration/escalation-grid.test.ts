@@ -88,6 +88,16 @@ describe('escalation grid: every cell is refused', () => {
     status: res.statusCode,
     code: res.statusCode < 300 ? 'ALLOWED' : (res.json().error?.code ?? 'NONE'),
   });
+  /** One POST as the bearer of `token`, answered as a refusal (or ALLOWED). */
+  const attempt = async (token: string, url: string, payload?: Record<string, unknown>) =>
+    refusalOf(
+      await t.app.inject({
+        method: 'POST',
+        url,
+        headers: auth(token),
+        ...(payload !== undefined ? { payload } : {}),
+      }),
+    );
   const statusOf = async (id: string) =>
     (
       await t.database.db
@@ -270,28 +280,18 @@ describe('escalation grid: every cell is refused', () => {
       boundary: 'reporting scope needs the right to register at that organisation',
       refused: { status: 403, code: 'REPORTING_SCOPE_DENIED' },
       run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: '/api/v1/applications',
-            headers: auth(cast.networkAdminToken),
-            payload: {
-              organisationId: scene.structure.id,
-              name: 'Passerelle pirate',
-              kind: 'business',
-              scopes: ['event.ingest'],
-              reportingOrganisationId: scene.operator.id,
-            },
-          }),
-        ),
+        attempt(cast.networkAdminToken, '/api/v1/applications', {
+          organisationId: scene.structure.id,
+          name: 'Passerelle pirate',
+          kind: 'business',
+          scopes: ['event.ingest'],
+          reportingOrganisationId: scene.operator.id,
+        }),
     },
   );
 
   // The creation chain, in both directions.
-  const approveAs = async (token: string, id: string) =>
-    refusalOf(
-      await t.app.inject({ method: 'POST', url: `/api/v1/accounts/${id}/approve`, headers: auth(token) }),
-    );
+  const approveAs = (token: string, id: string) => attempt(token, `/api/v1/accounts/${id}/approve`);
   cells.push(
     {
       who: "the creator of the pending account's creator",
@@ -322,14 +322,7 @@ describe('escalation grid: every cell is refused', () => {
       attempt: 'approving a privileged role granted to the account it created',
       boundary: 'four-eyes for privileged grants',
       refused: { status: 403, code: 'APPROVER_IN_CREATION_CHAIN' },
-      run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: `/api/v1/roles/assignments/${cast.assignmentId}/approve`,
-            headers: auth(cast.granteeCreator.token),
-          }),
-        ),
+      run: () => attempt(cast.granteeCreator.token, `/api/v1/roles/assignments/${cast.assignmentId}/approve`),
     },
   );
 
@@ -341,14 +334,7 @@ describe('escalation grid: every cell is refused', () => {
       boundary: 'a token never outlives the token that mints it',
       refused: { status: 400, code: 'TOKEN_OUTLIVES_PARENT' },
       run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: '/api/v1/tokens',
-            headers: auth(cast.shortTokenSecret),
-            payload: { name: 'stretch', expiresInDays: 10 },
-          }),
-        ),
+        attempt(cast.shortTokenSecret, '/api/v1/tokens', { name: 'stretch', expiresInDays: 10 }),
     },
     {
       who: "a platform administrator's token that expires in a day",
@@ -356,44 +342,24 @@ describe('escalation grid: every cell is refused', () => {
       boundary: 'a token never outlives the token that mints it',
       refused: { status: 400, code: 'TOKEN_OUTLIVES_PARENT' },
       run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: `/api/v1/applications/${cast.applicationId}/tokens`,
-            headers: auth(cast.adminShortSecret),
-            payload: { name: 'stretch', expiresAt: new Date(now() + 10 * 86_400_000).toISOString() },
-          }),
-        ),
+        attempt(cast.adminShortSecret, `/api/v1/applications/${cast.applicationId}/tokens`, {
+          name: 'stretch',
+          expiresAt: new Date(now() + 10 * 86_400_000).toISOString(),
+        }),
     },
     {
       who: 'any account',
       attempt: 'minting a token beyond the longest lifetime',
       boundary: 'token lifetimes',
       refused: { status: 400, code: 'TOKEN_EXPIRY_TOO_LONG' },
-      run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: '/api/v1/tokens',
-            headers: auth(cast.managerToken),
-            payload: { name: 'forever', expiresInDays: 366 },
-          }),
-        ),
+      run: async () => attempt(cast.managerToken, '/api/v1/tokens', { name: 'forever', expiresInDays: 366 }),
     },
     {
       who: 'an application',
       attempt: 'minting an account token',
       boundary: 'tokens are minted by accounts only',
       refused: { status: 403, code: 'ACCOUNT_REQUIRED' },
-      run: async () =>
-        refusalOf(
-          await t.app.inject({
-            method: 'POST',
-            url: '/api/v1/tokens',
-            headers: auth(cast.structureAppToken),
-            payload: { name: 'app-mints' },
-          }),
-        ),
+      run: async () => attempt(cast.structureAppToken, '/api/v1/tokens', { name: 'app-mints' }),
     },
   );
 

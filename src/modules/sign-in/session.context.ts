@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { ipv4Of, ipv6Prefix } from '../../shared/ip-prefix.js';
 
 /**
  * What a session is bound to: the client's network and browser family when it started. These are
@@ -13,20 +13,9 @@ export interface SessionContext {
 export type BrowserFamily = 'chrome' | 'firefox' | 'safari' | 'edge' | 'other';
 
 export function networkPrefix(ip: string): string {
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip);
-  const v4 = mapped ? mapped[1]! : ip;
-  if (isIPv4(v4)) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
-  if (!isIPv6(ip)) return 'unknown';
-  const [head = '', tail = ''] = ip.toLowerCase().split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = ip.includes('::') && tail !== '' ? tail.split(':') : [];
-  const groups = ip.includes('::')
-    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 3)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/48`;
+  const v4 = ipv4Of(ip);
+  if (v4) return `${v4.split('.').slice(0, 3).join('.')}.0/24`;
+  return ipv6Prefix(ip, 3) ?? 'unknown';
 }
 
 /** Order matters: Edge and Chrome both say "Chrome", Chrome and Safari both say "Safari". */

@@ -13,7 +13,7 @@ import type { EnrolmentMailer } from './enrolment.mailer.js';
 import * as repo from './enrolment.repository.js';
 import { listLivePasskeys } from './passkey.repository.js';
 import { presentPasskey, storeCredential, userVerificationFor, type Passkey } from './passkey.service.js';
-import { registrationOptions, verifyRegistration } from './passkey.webauthn.js';
+import { registrationOptions, storedCredentialOf, verifyRegistration } from './passkey.webauthn.js';
 import { SIGN_IN_ACTOR, type RequestFacts, type SignInDeps } from './sign-in.deps.js';
 import { signInErrors as E } from './sign-in.errors.js';
 import { digestOf, looksLikeSecret, newSecret } from './sign-in.secrets.js';
@@ -191,12 +191,7 @@ export function createEnrolmentService(
       challenge,
       userId: link.account_id,
       userName: account.email,
-      exclude: live.map((p) => ({
-        credentialId: p.credential_id,
-        publicKey: p.public_key,
-        counter: p.counter,
-        transports: JSON.parse(p.transports) as string[],
-      })),
+      exclude: live.map(storedCredentialOf),
       userVerification,
     });
     return { ceremonyId: id, options };

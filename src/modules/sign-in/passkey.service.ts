@@ -8,6 +8,7 @@ import type { Ceremonies } from './ceremony.service.js';
 import * as repo from './passkey.repository.js';
 import {
   registrationOptions,
+  storedCredentialOf,
   verifyRegistration,
   type UserVerification,
   type VerifiedCredential,
@@ -125,12 +126,7 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
       challenge,
       userId: principal.accountId,
       userName: account.email,
-      exclude: live.map((p) => ({
-        credentialId: p.credential_id,
-        publicKey: p.public_key,
-        counter: p.counter,
-        transports: JSON.parse(p.transports) as string[],
-      })),
+      exclude: live.map(storedCredentialOf),
       userVerification,
     });
     return { ceremonyId: id, options };

@@ -42,6 +42,19 @@ export interface StoredCredential {
   readonly transports: readonly string[];
 }
 
+/** A stored passkey row as the WebAuthn library takes it (transports are kept as a JSON array). */
+export const storedCredentialOf = (row: {
+  credential_id: string;
+  public_key: StoredCredential['publicKey'];
+  counter: number;
+  transports: string;
+}): StoredCredential => ({
+  credentialId: row.credential_id,
+  publicKey: row.public_key,
+  counter: row.counter,
+  transports: JSON.parse(row.transports) as string[],
+});
+
 /** Every Vigie passkey is discoverable (resident key required), so sign-in never lists credentials. */
 export async function registrationOptions(
   policy: WebAuthnPolicy,

@@ -10,7 +10,7 @@ import { loadAccountGrants } from '../identity/principal.service.js';
 import type { Ceremonies } from './ceremony.service.js';
 import * as passkeys from './passkey.repository.js';
 import { userVerificationFor } from './passkey.service.js';
-import { authenticationOptions, verifyAuthentication } from './passkey.webauthn.js';
+import { authenticationOptions, storedCredentialOf, verifyAuthentication } from './passkey.webauthn.js';
 import type { SignInBrake } from './sign-in.brake.js';
 import { SIGN_IN_ACTOR, type RequestFacts, type SignInDeps } from './sign-in.deps.js';
 import {
@@ -166,12 +166,7 @@ export function createSignInService(
     const verified = await verifyAuthentication(deps.signIn, {
       response,
       challengeHash: ceremony.challenge_hash,
-      credential: {
-        credentialId: passkey.credential_id,
-        publicKey: passkey.public_key,
-        counter: passkey.counter,
-        transports: JSON.parse(passkey.transports) as string[],
-      },
+      credential: storedCredentialOf(passkey),
       requireUserVerification,
     });
     const strength = strengthOf({ userVerified: verified.userVerified, deviceType: passkey.device_type });

@@ -188,7 +188,8 @@ export function createSignInService(
       if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, passkey.account_id);
       const { row, secret } = await sessions.open(ctx, {
         accountId: passkey.account_id,
-        passkeyId: passkey.id,
+        method: 'passkey',
+        credentialId: passkey.id,
         strength,
         context: contextOf(request),
       });

@@ -21,7 +21,8 @@ export async function loadKeyFile(file: string): Promise<Buffer> {
   let text: string;
   try {
     const stat = await fs.stat(file);
-    if ((stat.mode & 0o077) !== 0) throw new KeyFileError(`${file} is accessible to other users; chmod 600 it`);
+    if ((stat.mode & 0o077) !== 0)
+      throw new KeyFileError(`${file} is accessible to other users; chmod 600 it`);
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

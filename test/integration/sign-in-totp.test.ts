@@ -171,7 +171,7 @@ describe('TOTP sign-in', () => {
     expect(reasons).toEqual(['ACCOUNT_UNKNOWN', 'TOTP_NOT_ENROLLED', 'CODE_INVALID']);
   });
 
-  it('refuses enrolment to a privileged account, and sign-in once a privileged role is granted', async () => {
+  it('refuses enrolment to a privileged account; a privileged role granted later ends TOTP sessions and refuses sign-in', async () => {
     const { account, browser: manager } = await withPasskey('totp.manager@ml.test');
     await grantRole(t.database.db, account.id, 'account_manager', scene.structure.id);
     const refused = await call(t, manager, 'POST', '/api/v1/auth/totp/enrolment');
@@ -183,7 +183,18 @@ describe('TOTP sign-in', () => {
 
     const { account: later, browser: b } = await withPasskey('totp.promoted@ml.test');
     const { totp } = await enrolTotp(b);
+    t.clock.advance(30_000);
+    const before = browser();
+    const opened = await signInTotp(before, 'totp.promoted@ml.test', codeAt(totp));
+    expect(opened.statusCode).toBe(200);
+    before.cookie = sessionCookieOf(opened);
     await grantRole(t.database.db, later.id, 'platform_admin', scene.operator.id);
+    // The TOTP session opened before the grant ends; the passkey session carries on.
+    expect((await call(t, before, 'GET', '/api/v1/accounts/me')).statusCode).toBe(401);
+    expect((await call(t, b, 'GET', '/api/v1/accounts/me')).statusCode).toBe(200);
+    expect((await eventsOf(t, 'session.ended')).at(-1)).toMatchObject({
+      data: { accountId: later.id, reason: 'totp_not_allowed', refusal: 'privileged_role' },
+    });
     t.clock.advance(30_000);
     const res = await signInTotp(browser(), 'totp.promoted@ml.test', codeAt(totp));
     expect(res.statusCode).toBe(401);

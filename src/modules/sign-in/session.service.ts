@@ -8,6 +8,8 @@ import { digestOf, looksLikeSecret, newSecret } from './sign-in.secrets.js';
 import { contextOf, sameContext, type SessionContext } from './session.context.js';
 import * as repo from './session.repository.js';
 import type { SessionStrength } from './session.strength.js';
+import { totpRefusal } from './totp.policy.js';
+import { organisationKindOf } from './totp.repository.js';
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -139,6 +141,29 @@ export function createSessionService(deps: SignInDeps) {
     }
     const loaded = await loadAccountGrants(deps.db, row.account_id, at);
     if (!loaded) return { kind: 'none' };
+    // A TOTP session is held to the TOTP policy on every request: a privileged or agent role granted
+    // after it opened ends it, rather than lending that role to a relayable code.
+    if (row.method === 'totp') {
+      const refusal = totpRefusal({
+        enabled: deps.signIn.totpEnabled,
+        grants: loaded.grants,
+        organisationKind: (await organisationKindOf(deps.db, row.account_id)) ?? '',
+      });
+      if (refusal) {
+        await endWithEvent(
+          row,
+          'totp_not_allowed',
+          sessionEvent(
+            'session.ended',
+            row,
+            { reason: 'totp_not_allowed', refusal },
+            request.meta,
+            SIGN_IN_EVENT_ACTOR,
+          ),
+        );
+        return { kind: 'none' };
+      }
+    }
     if (now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS)
       await repo.touchSession(deps.db, row.id, at);
     return {

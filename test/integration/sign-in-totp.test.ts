@@ -327,3 +327,35 @@ describe('TOTP sign-in', () => {
     expect(events).not.toContain('x@ml.test');
   });
 });
+
+describe('TOTP switched off (VIGIE_TOTP_ENABLED=false)', () => {
+  let t: TestApp;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  let scene: Awaited<ReturnType<typeof makeScene>>;
+
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_TOTP_ENABLED: 'false' }, start: true });
+    scene = await makeScene(t.database.db);
+  });
+  afterAll(async () => {
+    await t.close();
+    await sink.close();
+  });
+
+  it('refuses enrolment to everyone and answers sign-in with SIGN_IN_FAILED', async () => {
+    await createAccount(t, scene.adminToken, scene.structure.id, 'off@ml.test');
+    const b = newBrowser();
+    const { verify } = await enrolWithLink(t, b, (await sink.linkFor('off@ml.test')).secret);
+    expect(verify!.statusCode).toBe(201);
+    const refused = await call(t, b, 'POST', '/api/v1/auth/totp/enrolment');
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error).toMatchObject({ code: 'TOTP_NOT_ALLOWED', details: { reason: 'disabled' } });
+    const res = await call(t, newBrowser('192.0.2.99'), 'POST', '/api/v1/auth/sign-in/totp', {
+      email: 'off@ml.test',
+      code: '123456',
+    });
+    expect(res.statusCode).toBe(401);
+    expect((await eventsOf(t, 'auth.sign_in')).at(-1)).toMatchObject({ reason: 'TOTP_NOT_ALLOWED' });
+  });
+});

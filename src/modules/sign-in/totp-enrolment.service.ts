@@ -59,27 +59,27 @@ export function createTotpEnrolmentService(
     if (!account) throw E.accountNotFound();
     const key = await parts.key();
     const secret = newTotpSecret();
-    const row: repo.TotpCredentialRow = {
-      id: deps.ids.next(),
-      account_id: principal.accountId,
-      secret_ciphertext: '',
-      created_at: '',
-      confirmed_at: null,
-      last_used_step: null,
-      last_used_at: null,
-      revoked_at: null,
-    };
-    row.secret_ciphertext = sealTotpSecret(key, secret, totpAssociatedData(row));
+    const id = deps.ids.next();
+    const sealed = sealTotpSecret(key, secret, totpAssociatedData({ account_id: principal.accountId, id }));
     const createdAt = await runCommand(deps, async (ctx) => {
       const at = ctx.now.toISOString();
       const live = await repo.findLiveTotpCredential(ctx.trx, principal.accountId);
       if (live?.confirmed_at) throw T.alreadyEnrolled();
       if (live) await repo.revokeTotpCredential(ctx.trx, live.id, at);
-      await repo.insertTotpCredential(ctx.trx, { ...row, created_at: at });
+      await repo.insertTotpCredential(ctx.trx, {
+        id,
+        account_id: principal.accountId,
+        secret_ciphertext: sealed,
+        created_at: at,
+        confirmed_at: null,
+        last_used_step: null,
+        last_used_at: null,
+        revoked_at: null,
+      });
       return ctx.now;
     });
     return {
-      totpId: row.id,
+      totpId: id,
       uri: otpauthUri(secret, deps.signIn.rpName, account.email),
       expiresAt: new Date(createdAt.getTime() + PENDING_TTL_MS).toISOString(),
     };

@@ -51,7 +51,16 @@ export function signInSettings(env: Env): Config['signIn'] {
     lockAfter,
     lockWindowMs: integer(env, 'VIGIE_SIGN_IN_LOCK_MINUTES', 15, 1, 1440) * 60_000,
     delayAfter,
+    totpEnabled: flag(env, 'VIGIE_TOTP_ENABLED', true),
   });
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(name, `expected true or false, got "${raw.slice(0, 40)}"`);
 }
 
 /** VIGIE_SMTP_URL and VIGIE_MAIL_FROM. */

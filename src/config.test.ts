@@ -82,7 +82,9 @@ describe('sign-in settings', () => {
       sessionIdleMs: 30 * 60_000,
       sessionAbsoluteMs: 12 * 3_600_000,
       lockAfter: 10,
+      totpEnabled: true,
     });
+    expect(parseConfig({ VIGIE_TOTP_ENABLED: 'false' }).signIn.totpEnabled).toBe(false);
     expect(mail).toEqual({ from: 'vigie@localhost' });
   });
 
@@ -108,6 +110,7 @@ describe('sign-in settings', () => {
     [{ VIGIE_SESSION_IDLE_MINUTES: '800', VIGIE_SESSION_ABSOLUTE_HOURS: '12' }, 'VIGIE_SESSION_IDLE_MINUTES'],
     [{ VIGIE_SMTP_URL: 'http://mail.example' }, 'VIGIE_SMTP_URL'],
     [{ VIGIE_MAIL_FROM: 'not an address' }, 'VIGIE_MAIL_FROM'],
+    [{ VIGIE_TOTP_ENABLED: 'yes' }, 'VIGIE_TOTP_ENABLED'],
   ])('refuses %j naming %s', (env, name) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(name);

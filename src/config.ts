@@ -94,6 +94,8 @@ export interface Config {
     readonly lockWindowMs: number;
     /** Failures answered at once before each further one is delayed. */
     readonly delayAfter: number;
+    /** TOTP as a second sign-in method, where the TOTP policy allows it (VIGIE_TOTP_ENABLED). */
+    readonly totpEnabled: boolean;
   };
   /** Outgoing mail (enrolment links); without an SMTP URL nothing is sent and an event says so. */
   readonly mail: {

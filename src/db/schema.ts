@@ -160,6 +160,7 @@ export interface Database {
   passkey_ceremonies: PasskeyCeremonyTable;
   enrolment_links: EnrolmentLinkTable;
   sessions: SessionTable;
+  totp_credentials: TotpCredentialTable;
 }
 
 /** A WebAuthn credential: only its public key; the private key never leaves the authenticator. */
@@ -215,7 +216,10 @@ export interface SessionTable {
   id: string;
   secret_hash: string;
   account_id: string;
+  /** The credential that opened it: a passkey's id, or a TOTP credential's id when `method` is totp. */
   passkey_id: string;
+  /** 'passkey' | 'totp'. */
+  method: string;
   auth_level: string;
   aal: string;
   amr: string;
@@ -226,6 +230,18 @@ export interface SessionTable {
   absolute_expires_at: string;
   ended_at: string | null;
   end_reason: string | null;
+}
+
+/** A TOTP shared secret, encrypted at rest; pending until confirmed by a first valid code. */
+export interface TotpCredentialTable {
+  id: string;
+  account_id: string;
+  secret_ciphertext: string;
+  created_at: string;
+  confirmed_at: string | null;
+  last_used_step: number | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
 }
 
 export interface AlertTable {

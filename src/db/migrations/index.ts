@@ -6,6 +6,7 @@ import * as caseload from './0003_caseload.js';
 import * as detection from './0004_detection.js';
 import * as trustBoundaries from './0005_trust_boundaries.js';
 import * as signIn from './0006_sign_in.js';
+import * as totp from './0007_totp.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0004_detection': detection,
   '0005_trust_boundaries': trustBoundaries,
   '0006_sign_in': signIn,
+  '0007_totp': totp,
 };

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs/promises';
 import path from 'node:path';
+import { loadKeyFile } from '../../shared/key-file.js';
 
 /**
  * The keyed digest that stands in the journal for a record id Vigie does not know. An unknown id is
@@ -13,54 +13,13 @@ import path from 'node:path';
 export type RecordPseudonymiser = (recordId: string) => string;
 
 export const RECORD_PSEUDONYM_PREFIX = 'hmac-sha256:';
-const KEY_BYTES = 32;
-
-export class RecordPseudonymKeyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'RecordPseudonymKeyError';
-  }
-}
 
 export function recordPseudonymiser(key: Buffer): RecordPseudonymiser {
   return (recordId) =>
     RECORD_PSEUDONYM_PREFIX + crypto.createHmac('sha256', key).update(recordId, 'utf8').digest('hex');
 }
 
-/**
- * Reads `<dataDir>/record-pseudonym.key` (32 random bytes, base64), creating it on first start.
- * A key file others may read is refused, as for the journal signing key.
- */
-export async function loadRecordPseudonymKey(dataDir: string): Promise<Buffer> {
-  const file = path.join(dataDir, 'record-pseudonym.key');
-  let text: string;
-  try {
-    const stat = await fs.stat(file);
-    if ((stat.mode & 0o077) !== 0)
-      throw new RecordPseudonymKeyError(`${file} is accessible to other users; chmod 600 it`);
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    text = await createKeyFile(file);
-  }
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== KEY_BYTES) throw new RecordPseudonymKeyError(`${file} does not hold a 32-byte key`);
-  return key;
-}
-
-async function createKeyFile(file: string): Promise<string> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
-  const text = `${crypto.randomBytes(KEY_BYTES).toString('base64')}\n`;
-  // Written aside then hard-linked into place: two processes starting together keep one key.
-  const aside = `${file}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`;
-  await fs.writeFile(aside, text, { mode: 0o600, flag: 'wx' });
-  try {
-    await fs.link(aside, file);
-    return text;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return fs.readFile(file, 'utf8');
-    throw error;
-  } finally {
-    await fs.unlink(aside).catch(() => undefined);
-  }
+/** Reads `<dataDir>/record-pseudonym.key` (32 random bytes, base64, mode 0600), creating it on first start. */
+export function loadRecordPseudonymKey(dataDir: string): Promise<Buffer> {
+  return loadKeyFile(path.join(dataDir, 'record-pseudonym.key'));
 }

@@ -229,7 +229,8 @@ export function createEnrolmentService(
       });
       const { row, secret } = await parts.sessions.open(ctx, {
         accountId,
-        passkeyId: passkey.id,
+        method: 'passkey',
+        credentialId: passkey.id,
         strength,
         context: contextOf(request),
       });

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { CoreDeps, VigieModule } from '../../container.js';
 import type { SessionAuthenticator } from '../../http/authenticate.js';
+import { loadKeyFile } from '../../shared/key-file.js';
 import { createCeremonies } from './ceremony.service.js';
 import { createEnrolmentMailer } from './enrolment.mailer.js';
 import { createEnrolmentService } from './enrolment.service.js';
@@ -11,6 +13,9 @@ import { signInPages } from './sign-in.pages.js';
 import { signInRoutes } from './sign-in.routes.js';
 import { createSignInService } from './sign-in.service.js';
 import { createSessionService } from './session.service.js';
+import { createTotpEnrolmentService } from './totp-enrolment.service.js';
+import { createTotpSignInService } from './totp-sign-in.service.js';
+import { totpRoutes } from './totp.routes.js';
 
 export interface SignInModule extends VigieModule {
   readonly name: 'sign-in';
@@ -19,7 +24,7 @@ export interface SignInModule extends VigieModule {
   readonly enrolment: ReturnType<typeof createEnrolmentService>;
 }
 
-/** Sign-in: passkeys, enrolment links, sessions, the sign-in brake and the pages. */
+/** Sign-in: passkeys, TOTP where allowed, enrolment links, sessions, the sign-in brake and the pages. */
 export function createSignInModule(core: CoreDeps): SignInModule {
   const deps: SignInDeps = {
     db: core.db,
@@ -38,6 +43,11 @@ export function createSignInModule(core: CoreDeps): SignInModule {
   const signIn = createSignInService(deps, { ceremonies, sessions, brake });
   const passkeys = createPasskeyService(deps, ceremonies, sessions);
   const enrolment = createEnrolmentService(deps, { ceremonies, sessions, mailer });
+  let totpKey: Promise<Buffer> | undefined;
+  // Beside the database like the record pseudonym key: a copy of the database alone opens no secret.
+  const key = () => (totpKey ??= loadKeyFile(path.join(core.config.dataDir, 'totp-secret.key')));
+  const totpEnrolment = createTotpEnrolmentService(deps, { sessions, key });
+  const totpSignIn = createTotpSignInService(deps, { sessions, brake, key });
   let unsubscribe: (() => void) | undefined;
   const routes: FastifyPluginAsync = (app) => {
     signInRoutes(app, {
@@ -45,6 +55,12 @@ export function createSignInModule(core: CoreDeps): SignInModule {
       passkeys,
       sessions,
       enrolment,
+      sessionAbsoluteMs: core.config.signIn.sessionAbsoluteMs,
+    });
+    totpRoutes(app, {
+      enrolment: totpEnrolment,
+      signIn: totpSignIn,
+      sessions,
       sessionAbsoluteMs: core.config.signIn.sessionAbsoluteMs,
     });
     signInPages(app);
@@ -55,9 +71,10 @@ export function createSignInModule(core: CoreDeps): SignInModule {
     routes,
     sessions,
     enrolment,
-    start() {
+    async start() {
+      // Read at start so that a key file others may read stops Vigie at once, not at a first sign-in.
+      if (core.config.signIn.totpEnabled) await key();
       unsubscribe = core.bus.subscribe((events) => enrolment.onEvents(events));
-      return Promise.resolve();
     },
     async stop() {
       unsubscribe?.();

@@ -32,22 +32,22 @@ export async function endSession(db: Executor, id: string, at: string, reason: s
 }
 
 /**
- * Ends the live sessions of an account (optionally only those opened with one passkey, or all but
- * one); returns their ids. Identity's containment calls it too, inside its own transaction.
+ * Ends the live sessions of an account (optionally only those opened with one credential — a passkey
+ * or a TOTP secret — or all but one); returns their ids. Identity's containment calls it too, inside its own transaction.
  */
 export async function endSessionsOf(
   db: Executor,
   accountId: string,
   at: string,
   reason: string,
-  filter: { passkeyId?: string; exceptId?: string } = {},
+  filter: { credentialId?: string; exceptId?: string } = {},
 ): Promise<string[]> {
   let query = db
     .selectFrom('sessions')
     .select('id')
     .where('account_id', '=', accountId)
     .where('ended_at', 'is', null);
-  if (filter.passkeyId !== undefined) query = query.where('passkey_id', '=', filter.passkeyId);
+  if (filter.credentialId !== undefined) query = query.where('passkey_id', '=', filter.credentialId);
   if (filter.exceptId !== undefined) query = query.where('id', '<>', filter.exceptId);
   const ids = (await query.execute()).map((r) => r.id);
   if (ids.length === 0) return [];

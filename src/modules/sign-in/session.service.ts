@@ -1,4 +1,4 @@
-import type { AccountPrincipal } from '../../shared/principal.js';
+import type { AccountPrincipal, SessionFacts } from '../../shared/principal.js';
 import { runCommand, type CommandContext, type EventDraft } from '../events/command.js';
 import { loadAccountGrants } from '../identity/principal.service.js';
 import type { SignInDeps, RequestFacts } from './sign-in.deps.js';
@@ -8,6 +8,8 @@ import { digestOf, looksLikeSecret, newSecret } from './sign-in.secrets.js';
 import { contextOf, sameContext, type SessionContext } from './session.context.js';
 import * as repo from './session.repository.js';
 import type { SessionStrength } from './session.strength.js';
+import { totpRefusal } from './totp.policy.js';
+import { organisationKindOf } from './totp.repository.js';
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -56,7 +58,14 @@ export function createSessionService(deps: SignInDeps) {
   /** Opens a session inside the caller's transaction; the returned secret goes into the cookie only. */
   async function open(
     ctx: Pick<CommandContext, 'trx' | 'now'>,
-    input: { accountId: string; passkeyId: string; strength: SessionStrength; context: SessionContext },
+    input: {
+      accountId: string;
+      method: SessionFacts['method'];
+      /** The passkey, or the TOTP credential, that signed in. */
+      credentialId: string;
+      strength: SessionStrength;
+      context: SessionContext;
+    },
   ): Promise<{ row: repo.SessionRow; secret: string }> {
     const secret = newSecret();
     const at = ctx.now.toISOString();
@@ -64,7 +73,8 @@ export function createSessionService(deps: SignInDeps) {
       id: deps.ids.next(),
       secret_hash: digestOf(secret),
       account_id: input.accountId,
-      passkey_id: input.passkeyId,
+      passkey_id: input.credentialId,
+      method: input.method,
       auth_level: input.strength.authLevel,
       aal: input.strength.aal,
       amr: JSON.stringify(input.strength.amr),
@@ -131,6 +141,29 @@ export function createSessionService(deps: SignInDeps) {
     }
     const loaded = await loadAccountGrants(deps.db, row.account_id, at);
     if (!loaded) return { kind: 'none' };
+    // A TOTP session is held to the TOTP policy on every request: a privileged or agent role granted
+    // after it opened ends it, rather than lending that role to a relayable code.
+    if (row.method === 'totp') {
+      const refusal = totpRefusal({
+        enabled: deps.signIn.totpEnabled,
+        grants: loaded.grants,
+        organisationKind: (await organisationKindOf(deps.db, row.account_id)) ?? '',
+      });
+      if (refusal) {
+        await endWithEvent(
+          row,
+          'totp_not_allowed',
+          sessionEvent(
+            'session.ended',
+            row,
+            { reason: 'totp_not_allowed', refusal },
+            request.meta,
+            SIGN_IN_EVENT_ACTOR,
+          ),
+        );
+        return { kind: 'none' };
+      }
+    }
     if (now.getTime() - Date.parse(row.last_seen_at) >= TOUCH_EVERY_MS)
       await repo.touchSession(deps.db, row.id, at);
     return {
@@ -144,7 +177,7 @@ export function createSessionService(deps: SignInDeps) {
         authLevel: row.auth_level,
         session: {
           id: row.id,
-          method: 'passkey',
+          method: row.method as SessionFacts['method'],
           aal: row.aal as 'aal1' | 'aal2' | 'aal3',
           amr: JSON.parse(row.amr) as string[],
           absoluteExpiresAt: row.absolute_expires_at,
@@ -208,7 +241,16 @@ export function createSessionService(deps: SignInDeps) {
 
   /** Ends the sessions opened with a passkey being revoked, inside the revocation's transaction. */
   async function endForPasskey(ctx: CommandContext, accountId: string, passkeyId: string): Promise<string[]> {
-    return repo.endSessionsOf(ctx.trx, accountId, ctx.now.toISOString(), 'passkey_revoked', { passkeyId });
+    return repo.endSessionsOf(ctx.trx, accountId, ctx.now.toISOString(), 'passkey_revoked', {
+      credentialId: passkeyId,
+    });
+  }
+
+  /** Ends the sessions opened with a TOTP credential being revoked, inside the revocation's transaction. */
+  async function endForTotp(ctx: CommandContext, accountId: string, totpId: string): Promise<string[]> {
+    return repo.endSessionsOf(ctx.trx, accountId, ctx.now.toISOString(), 'totp_revoked', {
+      credentialId: totpId,
+    });
   }
 
   /** Ends the session a browser held before signing in again (rotation), inside the sign-in's transaction. */
@@ -225,7 +267,7 @@ export function createSessionService(deps: SignInDeps) {
     return row && row.ended_at === null ? row.id : undefined;
   }
 
-  return { open, resolve, signOut, signOutEverywhere, listOwn, endForPasskey, endRotated, idOf };
+  return { open, resolve, signOut, signOutEverywhere, listOwn, endForPasskey, endForTotp, endRotated, idOf };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

@@ -9,7 +9,7 @@
  * Every passkey is phishing-resistant (origin-bound), so authLevel says whether it was also two-factor.
  */
 export interface SessionStrength {
-  readonly authLevel: 'phishing_resistant' | 'phishing_resistant_single_factor';
+  readonly authLevel: 'phishing_resistant' | 'phishing_resistant_single_factor' | 'not_phishing_resistant';
   readonly aal: 'aal1' | 'aal2' | 'aal3';
   readonly amr: readonly string[];
 }
@@ -21,3 +21,15 @@ export function strengthOf(facts: { userVerified: boolean; deviceType: string })
     return { authLevel: 'phishing_resistant_single_factor', aal: 'aal1', amr: [key, 'user'] };
   return { authLevel: 'phishing_resistant', aal: synced ? 'aal2' : 'aal3', amr: [key, 'mfa', 'user'] };
 }
+
+/**
+ * A TOTP sign-in: a code typed from an authenticator app, which a phishing page can relay, so not
+ * phishing-resistant. Counted AAL2 as issue 10 decided (the app sits behind the phone's own unlock);
+ * Vigie cannot verify that unlock, which strictly makes it a single-factor OTP (see docs/sign-in.md).
+ * amr `otp` (RFC 8176).
+ */
+export const TOTP_STRENGTH: SessionStrength = Object.freeze({
+  authLevel: 'not_phishing_resistant',
+  aal: 'aal2',
+  amr: Object.freeze(['otp']),
+});

@@ -1,4 +1,5 @@
 import { VigieError } from '../../shared/errors.js';
+import type { TotpRefusal } from './totp.policy.js';
 
 /** Why a sign-in failed, for the journal only: the client always gets the same SIGN_IN_FAILED. */
 export type SignInFailureReason =
@@ -8,7 +9,12 @@ export type SignInFailureReason =
   | 'ACCOUNT_MISMATCH'
   | 'ACCOUNT_INACTIVE'
   | 'USER_VERIFICATION_REQUIRED'
-  | 'COUNTER_REGRESSION';
+  | 'COUNTER_REGRESSION'
+  | 'ACCOUNT_UNKNOWN'
+  | 'TOTP_NOT_ALLOWED'
+  | 'TOTP_NOT_ENROLLED'
+  | 'CODE_INVALID'
+  | 'CODE_REPLAYED';
 
 /**
  * A refused sign-in. Unknown credential, another account's credential, a bad signature, a counter
@@ -47,4 +53,23 @@ export const signInErrors = {
     new VigieError('ACCOUNT_NOT_ENROLLABLE', 409, 'only an active human account gets an enrolment link'),
   permissionDenied: (permission: string) =>
     new VigieError('PERMISSION_DENIED', 403, `missing permission ${permission}`),
+};
+
+export const totpErrors = {
+  notAllowed: (reason: TotpRefusal) =>
+    new VigieError('TOTP_NOT_ALLOWED', 403, 'TOTP is not allowed for this account; use a passkey', {
+      reason,
+    }),
+  passkeySessionRequired: () =>
+    new VigieError('PASSKEY_SESSION_REQUIRED', 403, 'enrolling TOTP needs a session opened with a passkey'),
+  alreadyEnrolled: () =>
+    new VigieError('TOTP_ALREADY_ENROLLED', 409, 'a TOTP secret is already enrolled; revoke it first'),
+  enrolmentInvalid: () =>
+    new VigieError(
+      'TOTP_ENROLMENT_INVALID',
+      400,
+      'no TOTP enrolment is waiting for confirmation; start again',
+    ),
+  codeInvalid: () => new VigieError('TOTP_CODE_INVALID', 400, 'this code is not the current one'),
+  notFound: () => new VigieError('TOTP_NOT_FOUND', 404, 'no TOTP secret is enrolled'),
 };

@@ -36,12 +36,13 @@ export interface SignInRouteDeps {
   readonly sessionAbsoluteMs: number;
 }
 
-function factsOf(request: FastifyRequest): RequestFacts {
+/** The request facts sign-in reads (TOTP routes too). */
+export function factsOf(request: FastifyRequest): RequestFacts {
   const ua = request.headers['user-agent'];
   return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : undefined, meta: metaOf(request) };
 }
 
-function setSessionCookie(reply: FastifyReply, secret: string, maxAgeMs: number): void {
+export function setSessionCookie(reply: FastifyReply, secret: string, maxAgeMs: number): void {
   reply.header(
     'set-cookie',
     `${SESSION_COOKIE}=${secret}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=${Math.floor(maxAgeMs / 1000)}`,
@@ -49,7 +50,7 @@ function setSessionCookie(reply: FastifyReply, secret: string, maxAgeMs: number)
   reply.header('cache-control', 'no-store');
 }
 
-const signedInBody = (s: SignedInResult) => ({
+export const signedInBody = (s: SignedInResult) => ({
   accountId: s.accountId,
   sessionId: s.sessionId,
   aal: s.aal,

@@ -2,8 +2,7 @@ import type {
   AuthenticationResponseJSON,
   PublicKeyCredentialRequestOptionsJSON,
 } from '@simplewebauthn/server';
-import { runCommand, stampEvent, type EventDraft } from '../events/command.js';
-import { insertEvents } from '../events/event.repository.js';
+import { runCommand } from '../events/command.js';
 import { findAccountByEmail } from '../identity/account.repository.js';
 import { canonicalEmail } from '../identity/email.js';
 import { loadAccountGrants } from '../identity/principal.service.js';
@@ -12,13 +11,14 @@ import * as passkeys from './passkey.repository.js';
 import { userVerificationFor } from './passkey.service.js';
 import { authenticationOptions, storedCredentialOf, verifyAuthentication } from './passkey.webauthn.js';
 import type { SignInBrake } from './sign-in.brake.js';
-import { SIGN_IN_ACTOR, type RequestFacts, type SignInDeps } from './sign-in.deps.js';
+import type { RequestFacts, SignInDeps } from './sign-in.deps.js';
 import {
   SignInFailedError,
   SignInLockedError,
   signInErrors as E,
   type SignInFailureReason,
 } from './sign-in.errors.js';
+import { journalSignInFailure } from './sign-in.journal.js';
 import { digestOf } from './sign-in.secrets.js';
 import { contextOf } from './session.context.js';
 import type { SessionService } from './session.service.js';
@@ -72,25 +72,18 @@ export function createSignInService(
     return { ceremonyId: id, options: await authenticationOptions(deps.signIn, { challenge }) };
   }
 
-  async function journalFailure(
+  const journalFailure = (
     reason: SignInFailureReason | 'SIGN_IN_LOCKED' | 'CEREMONY_INVALID',
     accountId: string | undefined,
     passkeyId: string | undefined,
     meta: RequestFacts['meta'],
-  ): Promise<void> {
-    const draft: EventDraft = {
-      kind: 'auth.sign_in',
-      actor: accountId ? { type: 'account', id: accountId } : { type: 'system', id: SIGN_IN_ACTOR.id },
-      ...(accountId ? { target: { type: 'account', id: accountId } } : {}),
-      outcome: reason === 'SIGN_IN_LOCKED' ? 'denied' : 'failure',
+  ): Promise<void> =>
+    journalSignInFailure(deps, {
       reason,
+      accountId,
       data: { method: 'passkey', ...(passkeyId ? { passkeyId } : {}) },
-      context: meta,
-    };
-    const event = stampEvent(deps, draft);
-    await insertEvents(deps.db, [event]);
-    deps.bus.publish([event]);
-  }
+      meta,
+    });
 
   /**
    * Verifies an assertion and opens a session. Every failure answers SIGN_IN_FAILED (401), counted
@@ -183,7 +176,8 @@ export function createSignInService(
       if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, passkey.account_id);
       const { row, secret } = await sessions.open(ctx, {
         accountId: passkey.account_id,
-        passkeyId: passkey.id,
+        method: 'passkey',
+        credentialId: passkey.id,
         strength,
         context: contextOf(request),
       });

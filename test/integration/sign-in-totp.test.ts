@@ -121,6 +121,24 @@ describe('TOTP sign-in', () => {
     expect(mine[3]!.data).toMatchObject({ totpId: row.id, aal: 'aal2', amr: ['otp'] });
   });
 
+  it('answers enrolments started at once with 201 or 409, never a server error, and keeps one pending secret', async () => {
+    const { account, browser: owner } = await withPasskey('totp.race@ml.test');
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => call(t, owner, 'POST', '/api/v1/auth/totp/enrolment')),
+    );
+    for (const a of answers) expect([201, 409], a.body).toContain(a.statusCode);
+    expect(answers.some((a) => a.statusCode === 201)).toBe(true);
+    for (const a of answers.filter((x) => x.statusCode === 409))
+      expect(a.json().error.code).toBe('TOTP_ENROLMENT_CONFLICT');
+    const live = await t.database.db
+      .selectFrom('totp_credentials')
+      .select('id')
+      .where('account_id', '=', account.id)
+      .where('revoked_at', 'is', null)
+      .execute();
+    expect(live).toHaveLength(1);
+  });
+
   it('accepts a code once, one step either side of now, and refuses two steps away', async () => {
     const { browser: owner } = await withPasskey('totp.steps@ml.test');
     const { totp } = await enrolTotp(owner);

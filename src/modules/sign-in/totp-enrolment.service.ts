@@ -1,6 +1,8 @@
+import { conflict } from '../../shared/errors.js';
 import type { AccountPrincipal } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
 import { findAccount } from '../identity/account.repository.js';
+import { isUniqueViolation } from '../identity/identity.errors.js';
 import type { RequestFacts, SignInDeps } from './sign-in.deps.js';
 import { signInErrors as E, totpErrors as T } from './sign-in.errors.js';
 import type { SessionService } from './session.service.js';
@@ -61,6 +63,8 @@ export function createTotpEnrolmentService(
     const secret = newTotpSecret();
     const id = deps.ids.next();
     const sealed = sealTotpSecret(key, secret, totpAssociatedData({ account_id: principal.accountId, id }));
+    // Two enrolments racing on PostgreSQL both find no live row; the unique index lets one in and
+    // the other is told to retry, never a 500.
     const createdAt = await runCommand(deps, async (ctx) => {
       const at = ctx.now.toISOString();
       const live = await repo.findLiveTotpCredential(ctx.trx, principal.accountId);
@@ -77,6 +81,13 @@ export function createTotpEnrolmentService(
         revoked_at: null,
       });
       return ctx.now;
+    }).catch((error: unknown) => {
+      if (isUniqueViolation(error))
+        throw conflict(
+          'TOTP_ENROLMENT_CONFLICT',
+          'another TOTP enrolment of this account is under way; try again',
+        );
+      throw error;
     });
     return {
       totpId: id,

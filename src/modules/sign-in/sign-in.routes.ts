@@ -58,6 +58,28 @@ export const signedInBody = (s: SignedInResult) => ({
 });
 
 /** /api/v1/auth/…: passkey ceremonies, sessions, and the caller's own passkeys. */
+/**
+ * Finishes any sign-in (passkey or TOTP): the session this browser held is rotated out, the new one
+ * goes in the cookie, and a lock is answered with its Retry-After.
+ */
+export async function answerSignIn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: { sessions: Pick<SessionService, 'idOf'>; sessionAbsoluteMs: number },
+  run: (facts: RequestFacts, previousSessionId: string | undefined) => Promise<SignedInResult>,
+) {
+  const previous = cookieValue(request.headers.cookie, SESSION_COOKIE);
+  const previousId = previous ? await deps.sessions.idOf(previous) : undefined;
+  try {
+    const signedIn = await run(factsOf(request), previousId);
+    setSessionCookie(reply, signedIn.secret, deps.sessionAbsoluteMs);
+    return signedInBody(signedIn);
+  } catch (error) {
+    if (error instanceof SignInLockedError) reply.header('retry-after', String(error.retryAfterSeconds));
+    throw error;
+  }
+}
+
 export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const ceremony = { signInCeremony: true };
@@ -89,18 +111,10 @@ export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void
         response: { 200: SignedIn, ...Errors },
       },
     },
-    async (request, reply) => {
-      const previous = cookieValue(request.headers.cookie, SESSION_COOKIE);
-      const previousId = previous ? await deps.sessions.idOf(previous) : undefined;
-      try {
-        const signedIn = await deps.signIn.complete(request.body, factsOf(request), previousId);
-        setSessionCookie(reply, signedIn.secret, deps.sessionAbsoluteMs);
-        return signedInBody(signedIn);
-      } catch (error) {
-        if (error instanceof SignInLockedError) reply.header('retry-after', String(error.retryAfterSeconds));
-        throw error;
-      }
-    },
+    (request, reply) =>
+      answerSignIn(request, reply, deps, (facts, previousId) =>
+        deps.signIn.complete(request.body, facts, previousId),
+      ),
   );
   app.post(
     '/api/v1/auth/enrolment/options',

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { SESSION_COOKIE, cookieValue, requireAccount } from '../../http/authenticate.js';
+import { requireAccount } from '../../http/authenticate.js';
 import { Errors } from '../identity/identity.schemas.js';
 import { metaOf } from '../identity/request-meta.js';
-import { SignInLockedError } from './sign-in.errors.js';
 import { SignedIn } from './sign-in.schemas.js';
-import { factsOf, setSessionCookie, signedInBody } from './sign-in.routes.js';
+import { answerSignIn } from './sign-in.routes.js';
 import type { SessionService } from './session.service.js';
 import type { TotpEnrolmentService } from './totp-enrolment.service.js';
 import type { TotpSignInService } from './totp-sign-in.service.js';
@@ -44,18 +43,10 @@ export function totpRoutes(base: FastifyInstance, deps: TotpRouteDeps): void {
         response: { 200: SignedIn, ...Errors },
       },
     },
-    async (request, reply) => {
-      const previous = cookieValue(request.headers.cookie, SESSION_COOKIE);
-      const previousId = previous ? await deps.sessions.idOf(previous) : undefined;
-      try {
-        const signedIn = await deps.signIn.signIn(request.body, factsOf(request), previousId);
-        setSessionCookie(reply, signedIn.secret, deps.sessionAbsoluteMs);
-        return signedInBody(signedIn);
-      } catch (error) {
-        if (error instanceof SignInLockedError) reply.header('retry-after', String(error.retryAfterSeconds));
-        throw error;
-      }
-    },
+    (request, reply) =>
+      answerSignIn(request, reply, deps, (facts, previousId) =>
+        deps.signIn.signIn(request.body, facts, previousId),
+      ),
   );
   app.post(
     '/api/v1/auth/totp/enrolment',

@@ -251,7 +251,11 @@ describe('authentication strength from the Vigie session the request names', () 
       expect(res.json().error.code).toBe('VALIDATION_FAILED');
     }
     const raw = `{"session_id":"${clerkTotpSession}","__proto__":{"auth_level":"phishing_resistant"}}`;
-    const hostile = await evaluate(t, s.businessToken, consult(clerk.id, JSON.parse(raw) as object));
+    const hostile = await evaluate(
+      t,
+      s.businessToken,
+      consult(clerk.id, JSON.parse(raw) as Record<string, unknown>),
+    );
     expect(hostile.statusCode).toBe(400); // Fastify refuses __proto__ in a JSON body before any route
     // Behind the parser too, a context's own __proto__ key stays a plain key: no prototype changes.
     const sessions = accessOf(t).sessions;

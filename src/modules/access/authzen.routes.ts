@@ -19,7 +19,7 @@ import {
 } from './authzen.schemas.js';
 import type { Decision, DecisionRequest } from './pdp.js';
 import type { SearchInput, SearchService } from './search.service.js';
-import { namesSession, sessionContexts, type SessionFacts, type SessionLookup } from './session-facts.js';
+import { namesSession, sessionContexts, type FoundSessions, type SessionFacts } from './session-facts.js';
 
 const tags = ['access (AuthZEN 1.0)'];
 
@@ -141,14 +141,15 @@ export function authzenRoutes(
           return presentDecision(access.evaluate(asked, { requestId: requestId(request) }));
         }
         const semantic = body.options?.evaluations_semantic ?? 'execute_all';
-        const batch = { access, sessions, callerId: caller.applicationId, requestId: requestId(request) };
+        const id = requestId(request);
         // The sessions the items name are looked up together, once each, before any decision.
         const named = sessionContexts(base.context, items);
-        if (named)
+        if (named) {
           return sessions
             .lookupAll(named)
-            .then((found) => evaluateItems(batch, base, items, semantic, found));
-        return evaluateItems(batch, base, items, semantic, undefined);
+            .then((found) => evaluateItems(access, caller.applicationId, id, base, items, semantic, found));
+        }
+        return evaluateItems(access, caller.applicationId, id, base, items, semantic, undefined);
       },
     );
 
@@ -225,11 +226,13 @@ export function authzenRoutes(
 
 /** The items of a boxcar, in order, under its semantic; `found` holds the sessions they named. */
 function evaluateItems(
-  batch: { access: AccessService; sessions: SessionFacts; callerId: string; requestId: string },
+  access: AccessService,
+  callerId: string,
+  requestId: string,
   base: Record<string, unknown>,
   items: readonly Record<string, unknown>[],
   semantic: 'execute_all' | 'deny_on_first_deny' | 'permit_on_first_permit',
-  found: Map<unknown, SessionLookup> | undefined,
+  found: FoundSessions | undefined,
 ) {
   const out: DecisionResponse[] = [];
   for (const item of items) {
@@ -240,13 +243,8 @@ function evaluateItems(
     }
     let result: DecisionResponse;
     if (evaluationItemCheck.Check(merged)) {
-      const asked = toRequest(merged, batch.callerId);
-      const lookup = found?.get(merged.context);
-      result = presentDecision(
-        batch.access.evaluate(lookup ? batch.sessions.apply(asked, lookup) : asked, {
-          requestId: batch.requestId,
-        }),
-      );
+      const asked = toRequest(merged, callerId);
+      result = presentDecision(access.evaluate(found ? found.apply(asked) : asked, { requestId }));
     } else {
       result = { decision: false, context: { error: { status: 400, message: firstProblem(merged) } } };
     }

@@ -130,6 +130,11 @@ export interface SessionLookup {
   readonly session: StoredSession | undefined;
 }
 
+/** A boxcar's sessions once looked up: applies to a request the session its context names. */
+export interface FoundSessions {
+  apply(request: DecisionRequest): DecisionRequest;
+}
+
 /** Keys of a context that state authentication strength: a named session replaces them all. */
 const CLAIMED_KEYS = [
   'auth_level',
@@ -281,15 +286,19 @@ export function createSessionFacts(
   }
 
   /**
-   * Several contexts (a boxcar's items): each distinct session looked up once, in parallel; the
-   * result gives each context's lookup back by identity.
+   * Several contexts (a boxcar's default and items): each distinct one looked up once, in parallel;
+   * the result applies to each request the lookup of its own context (by identity).
    */
-  async function lookupAll(contexts: readonly unknown[]): Promise<Map<unknown, SessionLookup>> {
-    const out = new Map<unknown, SessionLookup>();
-    const distinct = contexts.filter((c, i) => namesSession(c) && contexts.indexOf(c) === i);
+  async function lookupAll(contexts: readonly unknown[]): Promise<FoundSessions> {
+    const distinct = [...new Set(contexts)].filter(namesSession);
     const found = await Promise.all(distinct.map((c) => lookup(c)));
-    distinct.forEach((c, i) => out.set(c, found[i]!));
-    return out;
+    const byContext = new Map<unknown, SessionLookup>(distinct.map((c, i) => [c, found[i]!]));
+    return {
+      apply(request) {
+        const l = byContext.get(request.context);
+        return l ? apply(request, l) : request;
+      },
+    };
   }
 
   return {

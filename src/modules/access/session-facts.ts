@@ -113,9 +113,11 @@ export function createSessionFacts(
     return !s.ended && s.absoluteExpiresMs > now && now - s.lastSeenMs < deps.idleMs;
   }
 
+  // A lookup under way when its session changes is not shared any more: later requests read anew.
   function drop(id: string): void {
     generation++;
     cache.delete(id);
+    inflight.delete(id);
   }
 
   function onEvents(events: readonly VigieEvent[]): void {
@@ -125,6 +127,7 @@ export function createSessionFacts(
       if (Array.isArray(ids)) for (const id of ids) if (typeof id === 'string') drop(id);
       if (e.kind.startsWith('account.') && e.target?.type === 'account') {
         generation++;
+        inflight.clear();
         for (const [id, entry] of cache) if (entry.session?.accountId === e.target.id) cache.delete(id);
       }
     }
@@ -141,8 +144,6 @@ export function createSessionFacts(
       return session;
     } catch {
       throw new VigieError('SESSION_LOOKUP_UNAVAILABLE', 503, 'the session named cannot be checked now');
-    } finally {
-      inflight.delete(id);
     }
   }
 
@@ -153,7 +154,12 @@ export function createSessionFacts(
     if (hit && now - hit.atMs < ttlMs && (hit.session === undefined || live(hit.session, now)))
       return Promise.resolve(hit.session);
     let pending = inflight.get(id);
-    if (!pending) inflight.set(id, (pending = fetchSession(id)));
+    if (!pending) {
+      const started = fetchSession(id).finally(() => {
+        if (inflight.get(id) === started) inflight.delete(id);
+      });
+      inflight.set(id, (pending = started));
+    }
     return pending;
   }
 

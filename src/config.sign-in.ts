@@ -220,7 +220,8 @@ function clientSecret(env: Env, inline: string, file: string): ConfigSecret {
       throw new ConfigError(file, 'cannot read this file');
     }
     if (!stat.isFile()) throw new ConfigError(file, 'is not a file');
-    if ((stat.mode & 0o077) !== 0) throw new ConfigError(file, 'must be readable by its owner only (chmod 600)');
+    if ((stat.mode & 0o077) !== 0)
+      throw new ConfigError(file, 'must be readable by its owner only (chmod 600)');
     value = fs.readFileSync(path, 'utf8').trim();
   } else value = fromEnv ?? '';
   if (value.length < 16 || value.length > 512 || /\s/.test(value))

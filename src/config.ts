@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { signInSettings, mailSettings, federationSettings, type FederationProviderConfig } from './config.sign-in.js';
+import {
+  signInSettings,
+  mailSettings,
+  federationSettings,
+  type FederationProviderConfig,
+} from './config.sign-in.js';
 import { ConfigError, integer, type Env } from './config.values.js';
 
 /** Everything Vigie reads from its environment, parsed once at start-up. */

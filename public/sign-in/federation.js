@@ -3,13 +3,22 @@ import { postJson, say, sayError } from './common.js';
 
 // French first, English second; codes are the stable ones of src/modules/sign-in/federation/.
 const REFUSALS = {
-  FEDERATION_PROVIDER_UNKNOWN: ['Ce fournisseur d’identité n’est pas configuré.', 'This identity provider is not configured.'],
+  FEDERATION_PROVIDER_UNKNOWN: [
+    'Ce fournisseur d’identité n’est pas configuré.',
+    'This identity provider is not configured.',
+  ],
   FEDERATION_PROVIDER_UNAVAILABLE: [
     'Le fournisseur d’identité ne répond pas : réessayez plus tard.',
     'The identity provider does not answer: try again later.',
   ],
-  FEDERATION_TRANSACTION_INVALID: ['Cette connexion a expiré ou a déjà servi : recommencez.', 'This sign-in expired or was already used: start again.'],
-  FEDERATION_UPSTREAM_ERROR: ['Le fournisseur d’identité ne vous a pas connecté.', 'The identity provider did not sign you in.'],
+  FEDERATION_TRANSACTION_INVALID: [
+    'Cette connexion a expiré ou a déjà servi : recommencez.',
+    'This sign-in expired or was already used: start again.',
+  ],
+  FEDERATION_UPSTREAM_ERROR: [
+    'Le fournisseur d’identité ne vous a pas connecté.',
+    'The identity provider did not sign you in.',
+  ],
   FEDERATION_RESPONSE_INVALID: [
     'La réponse du fournisseur d’identité n’a pas pu être vérifiée : recommencez.',
     'The identity provider’s answer could not be verified: start again.',
@@ -22,12 +31,18 @@ const REFUSALS = {
     'Le compte Vigie de cette identité n’est pas actif ou pas encore approuvé.',
     'The Vigie account for this identity is not active or not yet approved.',
   ],
-  FEDERATED_ACCOUNT_MISMATCH: ['Le fournisseur d’identité a connecté une autre personne : recommencez.', 'The identity provider signed in someone else: start again.'],
+  FEDERATED_ACCOUNT_MISMATCH: [
+    'Le fournisseur d’identité a connecté une autre personne : recommencez.',
+    'The identity provider signed in someone else: start again.',
+  ],
   FEDERATED_ACCOUNT_ALREADY_LINKED: [
     'Ce compte Vigie est déjà lié à une autre identité. Contactez votre administrateur.',
     'This Vigie account is already linked to another identity. Contact your administrator.',
   ],
-  FEDERATED_EMAIL_UNVERIFIED: ['Le fournisseur d’identité n’a pas vérifié votre adresse e-mail.', 'The identity provider did not verify your e-mail address.'],
+  FEDERATED_EMAIL_UNVERIFIED: [
+    'Le fournisseur d’identité n’a pas vérifié votre adresse e-mail.',
+    'The identity provider did not verify your e-mail address.',
+  ],
   FEDERATED_EMAIL_CHANGED: [
     'L’adresse e-mail de cette identité a changé depuis sa liaison. Contactez votre administrateur.',
     'The e-mail of this identity changed since it was linked. Contact your administrator.',

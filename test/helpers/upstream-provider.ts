@@ -75,11 +75,20 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
-    jwks: { keys: [jwk as never] },
+    jwks: { keys: [jwk] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     scopes: ['openid', 'email', 'siret'],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], siret: ['siret'] },
+    claims: {
+      acr: null,
+      amr: null,
+      auth_time: null,
+      sid: null,
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      siret: ['siret'],
+    },
     acrValues: ['eidas1', 'eidas2', 'eidas3'],
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 3600 },
     features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount(_ctx, sub) {
@@ -124,12 +133,17 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
           accountId: details.session!.accountId,
           clientId: details.params.client_id as string,
         });
-        const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
+        const missing = details.prompt.details as {
+          missingOIDCScope?: string[];
+          missingOIDCClaims?: string[];
+        };
         if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
         if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
         result = { consent: { grantId: await grant.save() } };
       }
-      const to = await provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+      const to = await provider.interactionResult(ctx.req, ctx.res, result, {
+        mergeWithLastSubmission: false,
+      });
       ctx.status = 303;
       ctx.redirect(to);
       return;
@@ -138,13 +152,17 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
     const body = ctx.body as { id_token?: string } | undefined;
     if (ctx.path === '/token' && upstream.tamper && body?.id_token) {
       const [, payload] = body.id_token.split('.');
-      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<string, unknown>;
+      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       const changed = upstream.tamper(claims);
       upstream.tamper = undefined;
       const key = changed.key === 'upstream' ? privateKey : other;
       ctx.body = { ...body, id_token: signJwt({ alg: 'RS256', typ: 'JWT', kid }, changed.claims, key) };
     }
   });
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (req, res) => void handle(req, res));
   return upstream;
 }

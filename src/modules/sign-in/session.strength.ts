@@ -50,6 +50,7 @@ export function federatedStrengthOf(facts: {
   if (facts.localPasskey)
     return { ...facts.localPasskey, amr: [...new Set([...facts.localPasskey.amr, 'fed', ...upstream])] };
   // A relayable upstream proof alone opens nothing: reaching here without a passkey is a bug.
-  if (!facts.phishingResistant) throw new Error('a federated proof that is not phishing-resistant needs a passkey');
+  if (!facts.phishingResistant)
+    throw new Error('a federated proof that is not phishing-resistant needs a passkey');
   return { authLevel: 'phishing_resistant', aal: 'aal2', amr: ['fed', ...upstream] };
 }

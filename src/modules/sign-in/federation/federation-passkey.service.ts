@@ -1,4 +1,7 @@
-import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import { runCommand } from '../../events/command.js';
 import { loadAccountGrants } from '../../identity/principal.service.js';
 import * as passkeys from '../passkey.repository.js';
@@ -62,7 +65,9 @@ export function createFederationPasskeyStep(
     const at = deps.clock.now().toISOString();
     const live = hash ? await repo.findLiveTransaction(deps.db, hash, 'passkey', at) : undefined;
     const tx =
-      live && hash ? await repo.takeTransaction(deps.db, hash, live.provider, 'passkey', 'passkey_check', at) : undefined;
+      live && hash
+        ? await repo.takeTransaction(deps.db, hash, live.provider, 'passkey', 'passkey_check', at)
+        : undefined;
     const upstream = tx ? parts.upstreams.get(tx.provider) : undefined;
     const accountId = tx?.account_id ?? undefined;
     const journal = (reason: string, passkeyId?: string) =>
@@ -87,7 +92,15 @@ export function createFederationPasskeyStep(
     const passkey = await passkeys.findPasskeyByCredentialId(deps.db, response.id);
     try {
       brake.assertOpen(keys);
-      const signedIn = await verifyAndOpen(tx, upstream, accountId, passkey, response, request, previousSessionId);
+      const signedIn = await verifyAndOpen(
+        tx,
+        upstream,
+        accountId,
+        passkey,
+        response,
+        request,
+        previousSessionId,
+      );
       brake.onSuccess(keys);
       return signedIn;
     } catch (error) {
@@ -122,7 +135,9 @@ export function createFederationPasskeyStep(
     // The passkey must be the linked account's own: another account's passkey proves nothing here.
     if (passkey.account_id !== accountId) throw E.signInRejected('ACCOUNT_MISMATCH');
     const loaded = await loadAccountGrants(deps.db, accountId, deps.clock.now().toISOString());
-    const link = tx.federated_identity_id ? await repo.findLink(deps.db, tx.federated_identity_id) : undefined;
+    const link = tx.federated_identity_id
+      ? await repo.findLink(deps.db, tx.federated_identity_id)
+      : undefined;
     if (!loaded || link?.account_id !== accountId) throw E.signInRejected('ACCOUNT_INACTIVE');
     const requireUserVerification = userVerificationFor(loaded.grants) === 'required';
     const facts = authenticatorFacts(response.response.authenticatorData);
@@ -185,7 +200,13 @@ export function createFederationPasskeyStep(
         },
         context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
       });
-      return { secret, sessionId: row.id, accountId, aal: strength.aal, absoluteExpiresAt: row.absolute_expires_at };
+      return {
+        secret,
+        sessionId: row.id,
+        accountId,
+        aal: strength.aal,
+        absoluteExpiresAt: row.absolute_expires_at,
+      };
     });
   }
 

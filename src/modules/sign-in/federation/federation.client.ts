@@ -44,6 +44,14 @@ export function createUpstreamClient(
   deps: { clock: Clock; logger: { warn(obj: object, msg: string): void } },
 ) {
   let configuration: Promise<oidc.Configuration> | undefined;
+  let jwks: oidc.ExportedJWKSCache | undefined;
+  /** The issuer's keys, fetched once and kept across the per-callback configurations. */
+  const jwksCache = {
+    get: () => jwks,
+    keep(config: oidc.Configuration) {
+      jwks = oidc.getJwksCache(config) ?? jwks;
+    },
+  };
 
   function discover(): Promise<oidc.Configuration> {
     configuration ??= oidc
@@ -54,8 +62,13 @@ export function createUpstreamClient(
         oidc.ClientSecretBasic(provider.clientSecret.reveal()),
         {
           timeout: TIMEOUT_SECONDS,
-          // Plain http only for a loopback issuer, which the configuration alone allows.
-          ...(provider.insecureLoopback ? { execute: [oidc.allowInsecureRequests] } : {}),
+          execute: [
+            // The ID token's signature is checked against the issuer's JWKS even though it comes
+            // over TLS from the token endpoint (OIDC Core §3.1.3.7 would let a client skip it).
+            oidc.enableNonRepudiationChecks,
+            // Plain http only for a loopback issuer, which the configuration alone allows.
+            ...(provider.insecureLoopback ? [oidc.allowInsecureRequests] : []),
+          ],
         },
       )
       .then((config) => {
@@ -106,9 +119,10 @@ export function createUpstreamClient(
       },
       oidc.ClientSecretBasic(provider.clientSecret.reveal()),
     );
+    oidc.enableNonRepudiationChecks(config);
     if (provider.insecureLoopback) oidc.allowInsecureRequests(config);
     config.timeout = TIMEOUT_SECONDS;
-    const jwks = oidc.getJwksCache(discovered);
+    const jwks = jwksCache.get();
     if (jwks) oidc.setJwksCache(config, jwks);
     return config;
   }
@@ -129,6 +143,7 @@ export function createUpstreamClient(
     } catch (error) {
       throw refusalOf(error, 'callback');
     }
+    jwksCache.keep(config);
     const claims = tokens.claims();
     if (!claims) throw refused('FEDERATION_RESPONSE_INVALID');
     let info: oidc.UserInfoResponse;

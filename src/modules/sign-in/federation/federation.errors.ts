@@ -30,7 +30,10 @@ const MESSAGES: Record<FederationRefusal, [number, string]> = {
   FEDERATED_ACCOUNT_MISMATCH: [403, 'the identity provider signed in someone else; start again'],
   FEDERATED_ACCOUNT_ALREADY_LINKED: [409, 'this Vigie account is already linked to another identity'],
   FEDERATED_EMAIL_UNVERIFIED: [403, 'the identity provider did not verify this e-mail address'],
-  FEDERATED_EMAIL_CHANGED: [403, 'the e-mail of this identity changed since it was linked; ask your administrator'],
+  FEDERATED_EMAIL_CHANGED: [
+    403,
+    'the e-mail of this identity changed since it was linked; ask your administrator',
+  ],
   FEDERATED_SIRET_MISMATCH: [403, 'this identity’s organisation (SIRET) is not the Vigie account’s'],
   FEDERATED_ACR_INSUFFICIENT: [403, 'the identity provider’s proof is too weak for this account'],
 };

@@ -100,7 +100,8 @@ export function federationRoutes(base: FastifyInstance, deps: FederationRouteDep
       config: ceremony,
       schema: {
         tags,
-        summary: 'Start a federated sign-in: 303 to the upstream provider, with a cookie binding the callback',
+        summary:
+          'Start a federated sign-in: 303 to the upstream provider, with a cookie binding the callback',
         params: ProviderParams,
         response: Redirect,
       },
@@ -174,7 +175,8 @@ export function federationRoutes(base: FastifyInstance, deps: FederationRouteDep
       bodyLimit: 64 * 1024,
       schema: {
         tags,
-        summary: 'Finish the local passkey step: only now does the federated session open (401 SIGN_IN_FAILED)',
+        summary:
+          'Finish the local passkey step: only now does the federated session open (401 SIGN_IN_FAILED)',
         body: Type.Object({ response: AuthenticationResponse }, { additionalProperties: false }),
         response: { 200: SignedIn, ...Errors },
       },

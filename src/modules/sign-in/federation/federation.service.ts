@@ -110,7 +110,12 @@ export function createFederationService(
       journalFederatedFailure(deps, {
         reason,
         accountId,
-        data: { provider: provider.id, issuer: provider.issuer, ...(proof ? { acr: proof.acr, amr: proof.amr } : {}), ...data },
+        data: {
+          provider: provider.id,
+          issuer: provider.issuer,
+          ...(proof ? { acr: proof.acr, amr: proof.amr } : {}),
+          ...data,
+        },
         meta: request.meta,
       });
     let tx: repo.FederationTransactionRow | undefined;
@@ -202,7 +207,12 @@ export function createFederationService(
       if (!candidate) throw refused('FEDERATED_ACCOUNT_UNKNOWN');
       seen(candidate.id);
     }
-    if (!candidate || candidate.kind !== 'human' || candidate.status !== 'active' || candidate.approved_at === null)
+    if (
+      !candidate ||
+      candidate.kind !== 'human' ||
+      candidate.status !== 'active' ||
+      candidate.approved_at === null
+    )
       throw refused('FEDERATED_ACCOUNT_INACTIVE');
     const loaded = await loadAccountGrants(deps.db, candidate.id, deps.clock.now().toISOString());
     if (!loaded) throw refused('FEDERATED_ACCOUNT_INACTIVE');
@@ -219,7 +229,7 @@ export function createFederationService(
       organisationKind: candidate.organisation_kind,
       grants: loaded.grants,
       link,
-      email: email!,
+      email,
       siret: proof.siret ?? null,
     };
   }
@@ -239,7 +249,12 @@ export function createFederationService(
     try {
       return await runCommand(deps, async (ctx) => {
         const linkId = await linkOrTouch(ctx, provider, proof, found, request.meta);
-        const facts = { ...common, federatedIdentityId: linkId, upstreamAmr: proof.amr, phishingResistant: resistant };
+        const facts = {
+          ...common,
+          federatedIdentityId: linkId,
+          upstreamAmr: proof.amr,
+          phishingResistant: resistant,
+        };
         if (!resistant) {
           await repo.updateTransaction(ctx.trx, tx.id, {
             stage: 'passkey',
@@ -340,7 +355,13 @@ export function createFederationService(
       target: { type: 'account', id: found.accountId },
       organisationId: found.organisationId,
       outcome: 'success',
-      data: { federatedIdentityId: id, provider: provider.id, issuer: proof.issuer, subject: proof.subject, rule: provider.linkRule },
+      data: {
+        federatedIdentityId: id,
+        provider: provider.id,
+        issuer: proof.issuer,
+        subject: proof.subject,
+        rule: provider.linkRule,
+      },
       context: meta,
     });
     return id;

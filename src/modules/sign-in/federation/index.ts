@@ -26,7 +26,11 @@ export function createFederation(
       },
     ]),
   );
-  const federation = createFederationService(deps, { upstreams, sessions: parts.sessions, brake: parts.brake });
+  const federation = createFederationService(deps, {
+    upstreams,
+    sessions: parts.sessions,
+    brake: parts.brake,
+  });
   const passkeyStep = createFederationPasskeyStep(deps, {
     upstreams,
     sessions: parts.sessions,

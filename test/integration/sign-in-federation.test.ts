@@ -122,6 +122,8 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
     t = await createTestApp({
       env: {
         VIGIE_SMTP_URL: sink.url,
+        VIGIE_SIGN_IN_LOCK_AFTER: '4',
+        VIGIE_SIGN_IN_DELAY_AFTER: '4',
         VIGIE_FEDERATION_PROVIDERS: PROVIDER,
         VIGIE_FEDERATION_PROCONNECT_NAME: 'ProConnect (test)',
         VIGIE_FEDERATION_PROCONNECT_ISSUER: upstream.issuer,
@@ -203,7 +205,10 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
     expect(b.vigieJar.has(FEDERATION_COOKIE)).toBe(false);
     const sessions = await b.vigie('GET', '/api/v1/auth/sessions');
     expect(sessions.statusCode).toBe(200);
-    expect(sessions.json().items[0]).toMatchObject({ authLevel: 'phishing_resistant', aal: 'aal2' });
+    expect(sessions.json().items.find((x: { current: boolean }) => x.current)).toMatchObject({
+      authLevel: 'phishing_resistant',
+      aal: 'aal2',
+    });
     const row = await t.database.db
       .selectFrom('sessions')
       .selectAll()
@@ -310,6 +315,55 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
     expect(await b3.signIn()).toBe('/sign-in/federation?step=passkey');
     expect((await passkeyStep(b3, authenticator)).statusCode).toBe(200);
     expect(await own()).toHaveLength(1);
+  });
+
+  it('counts failed federated sign-ins in the sign-in brake, which then holds even a correct passkey', async () => {
+    const victim = await person('fed.gil@ml.test');
+    const other = await person('fed.hal@ml.test');
+    loginAs(victim.sub, 'eidas1', ['pwd']);
+    const codes: (number | string)[] = [];
+    for (let i = 0; i < 4; i++) {
+      const b = browser();
+      expect(await b.signIn()).toBe('/sign-in/federation?step=passkey');
+      const res = await passkeyStep(b, other.authenticator);
+      codes.push(res.json().error.code);
+    }
+    expect(codes).toEqual(['SIGN_IN_FAILED', 'SIGN_IN_FAILED', 'SIGN_IN_FAILED', 'SIGN_IN_LOCKED']);
+    // Locked: the upstream login itself now ends on the page, and no session is opened.
+    const b = browser();
+    expect(await b.signIn()).toBe('/sign-in/federation?error=SIGN_IN_LOCKED');
+    expect(b.session).toBeUndefined();
+    expect((await eventsOf(t, 'auth.sign_in')).at(-1)).toMatchObject({
+      outcome: 'denied',
+      reason: 'SIGN_IN_LOCKED',
+      data: { method: 'federated' },
+    });
+  });
+
+  it('keeps the transaction secrets out of the tables and the journal', async () => {
+    const { sub } = await person('fed.ivy@ml.test');
+    loginAs(sub, 'eidas1', ['pwd']);
+    const b = browser();
+    const start = await b.vigie('GET', `/api/v1/auth/federation/${PROVIDER}/start`);
+    const setCookie = String(start.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^__Host-vigie_federation=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; Secure; SameSite=Lax/,
+    );
+    const secret = b.vigieJar.get(FEDERATION_COOKIE)!;
+    const authorize = new URL(start.headers.location as string);
+    const state = authorize.searchParams.get('state')!;
+    const nonce = authorize.searchParams.get('nonce')!;
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('acr_values')).toBe('eidas1');
+    let next = authorize.href;
+    while (!next.startsWith(ORIGIN)) next = (await b.upstream(next)).location!;
+    expect(await b.follow(next)).toBe('/sign-in/federation?step=passkey');
+    const code = new URL(next).searchParams.get('code')!;
+    const dump = JSON.stringify([
+      await t.database.db.selectFrom('federation_transactions').selectAll().execute(),
+      await t.database.db.selectFrom('events').select('payload').execute(),
+    ]);
+    for (const value of [secret, state, nonce, code]) expect(dump).not.toContain(value);
   });
 
   it('creates nothing and refuses FEDERATED_ACCOUNT_UNKNOWN for an upstream identity no Vigie account matches', async () => {

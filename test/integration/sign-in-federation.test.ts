@@ -545,6 +545,21 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
       expect(await b.follow(callback)).toBe('/account');
     });
 
+    it('shows the upstream’s own refusal (error=access_denied) without writing anything', async () => {
+      const b = browser();
+      const start = await b.vigie('GET', `/api/v1/auth/federation/${PROVIDER}/start`);
+      const state = new URL(start.headers.location as string).searchParams.get('state')!;
+      const query = new URLSearchParams({ error: 'access_denied', state, iss: upstream.issuer });
+      const links = await count('federated_identities');
+      expect(await b.follow(`${CALLBACK}?${query.toString()}`)).toBe(
+        '/sign-in/federation?error=FEDERATION_UPSTREAM_ERROR',
+      );
+      expect(await count('federated_identities')).toBe(links);
+      expect((await eventsOf(t, 'auth.sign_in')).at(-1)).toMatchObject({
+        reason: 'FEDERATION_UPSTREAM_ERROR',
+      });
+    });
+
     it('answers an unknown provider with the page, never a 5xx', async () => {
       const res = await browser().vigie('GET', '/api/v1/auth/federation/nobody/start');
       expect(res.statusCode).toBe(303);
@@ -554,6 +569,23 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
         `/api/v1/auth/federation/${PROVIDER}/callback?code=${'a'.repeat(5000)}`,
       );
       expect(hostile.statusCode).toBe(400);
+      const proto = await browser().vigie(
+        'GET',
+        `/api/v1/auth/federation/${PROVIDER}/callback?__proto__=x&code=y&state=z`,
+      );
+      expect(proto.statusCode).toBe(303);
+      expect(proto.headers.location).toBe('/sign-in/federation?error=FEDERATION_TRANSACTION_INVALID');
+      const noCookie = await browser().vigie('POST', '/api/v1/auth/federation/passkey/verify', {
+        response: {
+          id: 'x',
+          rawId: 'x',
+          type: 'public-key',
+          response: { clientDataJSON: 'x', authenticatorData: 'x', signature: 'x' },
+          clientExtensionResults: {},
+        },
+      });
+      expect(noCookie.statusCode).toBe(400);
+      expect(noCookie.json().error.code).toBe('FEDERATION_TRANSACTION_INVALID');
     });
 
     it('journals every refused attempt with method federated and counts it against the address', async () => {
@@ -561,5 +593,29 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
       expect(refusals.length).toBeGreaterThan(5);
       for (const e of refusals) expect(e.data?.method).toBe('federated');
     });
+  });
+});
+
+describe('federated sign-in with an unreachable upstream', () => {
+  it('sends the browser to the page and writes no transaction', async () => {
+    const t = await createTestApp({
+      env: {
+        VIGIE_FEDERATION_PROVIDERS: PROVIDER,
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+        VIGIE_FEDERATION_PROCONNECT_ISSUER: 'http://127.0.0.1:9',
+        VIGIE_FEDERATION_PROCONNECT_CLIENT_ID: 'vigie',
+        VIGIE_FEDERATION_PROCONNECT_CLIENT_SECRET: 'a-client-secret-for-tests',
+      },
+    });
+    try {
+      const res = await t.app.inject({ method: 'GET', url: `/api/v1/auth/federation/${PROVIDER}/start` });
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/sign-in/federation?error=FEDERATION_PROVIDER_UNAVAILABLE');
+      expect(await t.database.db.selectFrom('federation_transactions').selectAll().execute()).toEqual([]);
+      const providers = await t.app.inject({ method: 'GET', url: '/api/v1/auth/federation/providers' });
+      expect(providers.json()).toEqual({ items: [{ id: PROVIDER, name: PROVIDER }] });
+    } finally {
+      await t.close();
+    }
   });
 });

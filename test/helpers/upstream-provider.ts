@@ -35,6 +35,8 @@ export interface Upstream {
   tamper: IdTokenTamper | undefined;
   /** The acr_values of each authorization request received, in order. */
   readonly requestedAcr: (string | undefined)[];
+  /** The content type of each userinfo response sent. */
+  readonly userinfoTypes: string[];
   close(): Promise<void>;
 }
 
@@ -73,6 +75,8 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
+        // As ProConnect does: userinfo comes back as a signed JWT (application/jwt).
+        userinfo_signed_response_alg: 'RS256',
       },
     ],
     jwks: { keys: [jwk] },
@@ -89,7 +93,11 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
     },
     acrValues: ['eidas1', 'eidas2', 'eidas3'],
     ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 3600 },
-    features: { devInteractions: { enabled: false }, claimsParameter: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      jwtUserinfo: { enabled: true },
+    },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     findAccount(_ctx, sub) {
       const user = users.get(sub);
@@ -114,6 +122,7 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
     login: undefined,
     tamper: undefined,
     requestedAcr: [],
+    userinfoTypes: [],
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 
@@ -149,6 +158,7 @@ export async function startUpstream(options: { redirectUri: string }): Promise<U
       return;
     }
     await next();
+    if (ctx.path === '/me') upstream.userinfoTypes.push(ctx.type);
     const body = ctx.body as { id_token?: string } | undefined;
     if (ctx.path === '/token' && upstream.tamper && body?.id_token) {
       const [, payload] = body.id_token.split('.');

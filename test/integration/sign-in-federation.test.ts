@@ -203,6 +203,8 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
     expect(await b.signIn()).toBe('/account');
     expect(b.session).toBeDefined();
     expect(b.vigieJar.has(FEDERATION_COOKIE)).toBe(false);
+    // The claims came from a signed userinfo JWT, as ProConnect sends them.
+    expect(upstream.userinfoTypes.at(-1)).toBe('application/jwt');
     const sessions = await b.vigie('GET', '/api/v1/auth/sessions');
     expect(sessions.statusCode).toBe(200);
     expect(sessions.json().items.find((x: { current: boolean }) => x.current)).toMatchObject({

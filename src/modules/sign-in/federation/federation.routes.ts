@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { cookieValue } from '../../../http/authenticate.js';
+import { SESSION_COOKIE, cookieValue } from '../../../http/authenticate.js';
 import { VigieError } from '../../../shared/errors.js';
 import { Errors } from '../../identity/identity.schemas.js';
 import { answerSignIn, factsOf, setSessionCookie } from '../sign-in.routes.js';
@@ -10,7 +10,6 @@ import type { SessionService } from '../session.service.js';
 import type { FederationPasskeyStep } from './federation-passkey.service.js';
 import { FederationRefusedError } from './federation.errors.js';
 import { TRANSACTION_TTL_MS, type FederationService } from './federation.service.js';
-import { SESSION_COOKIE } from '../../../http/authenticate.js';
 
 /**
  * `__Host-`: Secure, Path=/, no Domain. SameSite=Lax, not Strict: the callback is a top-level

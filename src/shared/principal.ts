@@ -13,7 +13,7 @@ export interface Grant {
 /** How a session principal signed in (sign-in module); absent for an API token. */
 export interface SessionFacts {
   readonly id: string;
-  readonly method: 'passkey' | 'totp';
+  readonly method: 'passkey' | 'totp' | 'federated';
   readonly aal: 'aal1' | 'aal2' | 'aal3';
   /** RFC 8176 authentication method references. */
   readonly amr: readonly string[];

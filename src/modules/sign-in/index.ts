@@ -6,6 +6,7 @@ import { loadKeyFile } from '../../shared/key-file.js';
 import { createCeremonies } from './ceremony.service.js';
 import { createEnrolmentMailer } from './enrolment.mailer.js';
 import { createEnrolmentService } from './enrolment.service.js';
+import { createFederation } from './federation/index.js';
 import { createPasskeyService } from './passkey.service.js';
 import { createSignInBrake } from './sign-in.brake.js';
 import type { SignInDeps } from './sign-in.deps.js';
@@ -48,6 +49,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
   const key = () => (totpKey ??= loadKeyFile(path.join(core.config.dataDir, 'totp-secret.key')));
   const totpEnrolment = createTotpEnrolmentService(deps, { sessions, key });
   const totpSignIn = createTotpSignInService(deps, { sessions, brake, key });
+  const federation = createFederation(deps, { providers: core.config.federation, sessions, brake });
   let unsubscribe: (() => void) | undefined;
   const routes: FastifyPluginAsync = (app) => {
     signInRoutes(app, {
@@ -63,6 +65,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
       sessions,
       sessionAbsoluteMs: core.config.signIn.sessionAbsoluteMs,
     });
+    federation.routes(app);
     signInPages(app);
     return Promise.resolve();
   };

@@ -13,6 +13,7 @@ const PAGES: Record<string, string> = {
   '/enrol': 'enrol.html',
   '/sign-out': 'sign-out.html',
   '/account': 'account.html',
+  '/sign-in/federation': 'federation.html',
 };
 
 const TYPES: Record<string, string> = {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { signInSettings, mailSettings } from './config.sign-in.js';
+import { signInSettings, mailSettings, oidcProviderSettings } from './config.sign-in.js';
 import { ConfigError, integer, type Env } from './config.values.js';
 
 /** Everything Vigie reads from its environment, parsed once at start-up. */
@@ -96,6 +96,13 @@ export interface Config {
     readonly delayAfter: number;
     /** TOTP as a second sign-in method, where the TOTP policy allows it (VIGIE_TOTP_ENABLED). */
     readonly totpEnabled: boolean;
+  };
+  /** Vigie as OpenID Provider of the business applications (src/modules/oidc-provider/). */
+  readonly oidcProvider: {
+    /** Back-channel logout may reach loopback and private addresses (intranet applications). */
+    readonly backchannelPrivateNetworks: boolean;
+    /** Delays before each delivery attempt of a logout token; its length is the number of attempts. */
+    readonly backchannelRetryDelaysMs: readonly number[];
   };
   /** Outgoing mail (enrolment links); without an SMTP URL nothing is sent and an event says so. */
   readonly mail: {
@@ -264,6 +271,7 @@ export function parseConfig(env: Env = process.env): Config {
     http: httpLimits(env),
     authThrottle: authThrottle(env),
     signIn: signInSettings(env),
+    oidcProvider: oidcProviderSettings(env),
     mail: mailSettings(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
   };
   return Object.freeze(config);

@@ -16,6 +16,7 @@ import { createApplicationsModule } from './modules/applications/index.js';
 import { createJournalModule } from './modules/journal/index.js';
 import { createAccessModule } from './modules/access/index.js';
 import { createSignInModule } from './modules/sign-in/index.js';
+import { createOidcProviderModule } from './modules/oidc-provider/index.js';
 import type { SessionAuthenticator } from './http/authenticate.js';
 
 const IDENTITY_CHANGE = /^(account|role|token|application|organisation)\./;
@@ -89,6 +90,7 @@ export function createContainer(input: {
   const caseload = createCaseloadModule(core);
   const applications = createApplicationsModule(core);
   modules.push(caseload, applications);
+  modules.push(createOidcProviderModule(core));
   const journal = createJournalModule(core);
   modules.push(journal);
   const access = createAccessModule(core);

@@ -395,6 +395,7 @@ export interface OidcGrantSessionTable {
   account_id: string;
   client_id: string;
   sid: string | null;
+  provider_session_hash: string | null;
   created_at: string;
   revoked_at: string | null;
 }

@@ -463,6 +463,53 @@ describe('Vigie as OpenID Provider', () => {
     expect((await authorize(codeRequest(clientId).params, browser.cookie)).url.pathname).toBe('/sign-in');
   });
 
+  it('starts afresh when another person signs in on the same browser, and after a sign-out', async () => {
+    const { clientId } = await registerClient({ redirectUris: [REDIRECT], dpopRequired: false });
+    const first = await signedIn('rp-first@ml.test');
+    const second = await signedIn('rp-second@ml.test');
+    const jar = new CookieJar();
+    const a = codeRequest(clientId);
+    const asFirst = await authorize(a.params, first.browser.cookie, jar);
+    const tokenA = (await (
+      await exchange(clientId, asFirst.url.searchParams.get('code')!, a.pkce.verifier)
+    ).json()) as {
+      id_token: string;
+    };
+    expect((await jwtVerify(tokenA.id_token, createLocalJWKSet(jwks))).payload.sub).toBe(first.account.id);
+
+    // Same browser (same provider cookies), another person's Vigie session, the first one still live.
+    const b = codeRequest(clientId);
+    const asSecond = await authorize(b.params, second.browser.cookie, jar);
+    expect(asSecond.url.origin + asSecond.url.pathname).toBe(REDIRECT);
+    const tokenB = (await (
+      await exchange(clientId, asSecond.url.searchParams.get('code')!, b.pkce.verifier)
+    ).json()) as {
+      id_token: string;
+    };
+    expect((await jwtVerify(tokenB.id_token, createLocalJWKSet(jwks))).payload.sub).toBe(second.account.id);
+
+    // Signing out of Vigie ends the provider's session too.
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/sign-out',
+      remoteAddress: '127.0.0.1',
+      headers: { 'user-agent': CHROME_UA, cookie: `${SESSION_COOKIE}=${second.browser.cookie}`, origin },
+      payload: {},
+    });
+    expect(out.statusCode, out.body).toBeLessThan(300);
+    await oidc.settle();
+    const providerSessions = await t.database.db
+      .selectFrom('oidc_grant_sessions as g')
+      .innerJoin('oidc_artifacts as a', 'a.uid_hash', 'g.provider_session_hash')
+      .select('a.model')
+      .where('g.account_id', '=', second.account.id)
+      .execute();
+    expect(providerSessions).toEqual([]);
+    expect((await authorize(codeRequest(clientId).params, second.browser.cookie, jar)).url.pathname).toBe(
+      '/sign-in',
+    );
+  });
+
   it('registers confidential clients with a secret shown once and kept as a hash', async () => {
     const { clientId, clientSecret } = await registerClient({
       redirectUris: [REDIRECT],

@@ -60,6 +60,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('client_id', 'text', (c) => c.notNull())
     /** The `sid` the client's ID tokens carry, known once a code was issued. */
     .addColumn('sid', 'text')
+    /** SHA-256 of the provider's own session uid (its `_session` cookie), ended with Vigie's. */
+    .addColumn('provider_session_hash', 'text')
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('revoked_at', 'text')
     .execute();

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { CoreDeps, VigieModule } from '../../container.js';
 import { loadKeyFile } from '../../shared/key-file.js';
-import { createAdapterClass } from './oidc.adapter.js';
+import { createAdapterClass, hashOf } from './oidc.adapter.js';
 import { createOidcClientService, type OidcClientService } from './oidc-client.service.js';
 import { createInteraction } from './oidc.interaction.js';
 import { cookieKeysOf, loadSigningKeys } from './oidc.keys.js';
@@ -39,7 +39,8 @@ export function createOidcProviderModule(core: CoreDeps): OidcProviderModule {
   const adapter = createAdapterClass({
     db: core.db,
     clock: core.clock,
-    onCodeIssued: (grantId, sid) => repo.setGrantSid(core.db, grantId, sid),
+    onCodeIssued: (grantId, sid, sessionUid) =>
+      repo.setGrantSid(core.db, grantId, sid, sessionUid ? hashOf(sessionUid) : null),
   });
   let built: Promise<Provider> | undefined;
   const provider = () =>

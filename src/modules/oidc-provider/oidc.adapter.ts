@@ -21,7 +21,7 @@ export interface AdapterDeps {
   readonly db: Db;
   readonly clock: Clock;
   /** Called when an authorisation code is stored: its grant now has the `sid` of the ID token. */
-  readonly onCodeIssued?: (grantId: string, sid: string) => Promise<void>;
+  readonly onCodeIssued?: (grantId: string, sid: string, sessionUid: string | undefined) => Promise<void>;
 }
 
 /**
@@ -68,7 +68,11 @@ export function createAdapterClass(deps: AdapterDeps): new (model: string) => Ad
             : null,
       });
       if (this.#model === 'AuthorizationCode' && payload.grantId && typeof payload.sid === 'string')
-        await deps.onCodeIssued?.(payload.grantId, payload.sid);
+        await deps.onCodeIssued?.(
+          payload.grantId,
+          payload.sid,
+          typeof payload.sessionUid === 'string' ? payload.sessionUid : undefined,
+        );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {

@@ -6,7 +6,8 @@ import { VigieError } from '../../shared/errors.js';
 import type { AccountPrincipal } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
 import { acrOf, meetsRequest } from './oidc.acr.js';
-import { INTERACTION_PATH } from './oidc.provider.js';
+import { hashOf } from './oidc.adapter.js';
+import { INTERACTION_PATH, OIDC_PREFIX } from './oidc.provider.js';
 import * as repo from './oidc.repository.js';
 
 /** How recent a sign-in must be to count as the new one asked for by `prompt=login` or `max_age`. */
@@ -80,6 +81,17 @@ export function createInteraction(
     if (!client)
       return finish(p, request, reply, { error: 'invalid_client', error_description: 'unknown client' });
 
+    // The provider still holds a session of another account (its end was missed): drop it and
+    // start the same request again, rather than let oidc-provider ask for a logout confirmation.
+    const providerSession = details.session;
+    if (providerSession?.accountId && providerSession.accountId !== principal.accountId) {
+      await repo.deleteProviderSessions(deps.db, [hashOf(providerSession.uid)]);
+      const again = new URLSearchParams();
+      for (const [k, v] of Object.entries(params))
+        if (typeof v === 'string' || typeof v === 'number') again.set(k, String(v));
+      return reply.redirect(`${OIDC_PREFIX}/auth?${again.toString()}`, 303);
+    }
+
     const held = acrOf({ authLevel: principal.authLevel, aal: session.aal });
     const requested =
       typeof params.acr_values === 'string' && params.acr_values !== ''
@@ -139,6 +151,7 @@ export function createInteraction(
         account_id: principal.accountId,
         client_id: input.clientId,
         sid: null,
+        provider_session_hash: null,
         created_at: ctx.now.toISOString(),
         revoked_at: null,
       });

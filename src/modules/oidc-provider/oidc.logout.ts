@@ -95,6 +95,11 @@ export function createLogoutFollower(
     const revoked = await runCommand(deps, async (ctx) => {
       const rows = await repo.revokeGrantsOfSessions(ctx.trx, sessionIds, ctx.now.toISOString());
       for (const row of rows) await repo.deleteArtifactsOfGrant(ctx.trx, row.grant_id);
+      // The provider's own session ends too: whoever signs in next on that browser starts afresh.
+      await repo.deleteProviderSessions(
+        ctx.trx,
+        rows.flatMap((r) => (r.provider_session_hash ? [r.provider_session_hash] : [])),
+      );
       const bySession = new Map<string, repo.GrantSessionRow[]>();
       for (const row of rows) bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row]);
       for (const [sessionId, grants] of bySession)

@@ -136,10 +136,15 @@ export async function insertGrantSession(db: Executor, row: GrantSessionRow): Pr
   await db.insertInto('oidc_grant_sessions').values(row).execute();
 }
 
-export async function setGrantSid(db: Executor, grantId: string, sid: string): Promise<void> {
+export async function setGrantSid(
+  db: Executor,
+  grantId: string,
+  sid: string,
+  providerSessionHash: string | null,
+): Promise<void> {
   await db
     .updateTable('oidc_grant_sessions')
-    .set({ sid })
+    .set({ sid, provider_session_hash: providerSessionHash })
     .where('grant_id', '=', grantId)
     .where('sid', 'is', null)
     .execute();
@@ -174,6 +179,16 @@ export async function revokeGrantsOfSessions(
     .where('revoked_at', 'is', null)
     .execute();
   return rows;
+}
+
+/** Ends the provider's own sessions (by hashed uid): the next authorisation starts afresh. */
+export async function deleteProviderSessions(db: Executor, uidHashes: readonly string[]): Promise<void> {
+  if (uidHashes.length === 0) return;
+  await db
+    .deleteFrom('oidc_artifacts')
+    .where('model', '=', 'Session')
+    .where('uid_hash', 'in', uidHashes)
+    .execute();
 }
 
 export interface SessionFactsRow {

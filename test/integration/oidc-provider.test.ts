@@ -46,6 +46,7 @@ let origin = '';
 let sink: Awaited<ReturnType<typeof startSmtpSink>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const logouts: string[] = [];
+const hits = new Map<string, number>();
 let scene: Awaited<ReturnType<typeof makeScene>>;
 let oidc: OidcProviderModule;
 let jwks: JSONWebKeySet;
@@ -53,8 +54,11 @@ let jwks: JSONWebKeySet;
 beforeAll(async () => {
   sink = await startSmtpSink();
   receiver = await startReceiver((req, body, res) => {
+    hits.set(req.url ?? '', (hits.get(req.url ?? '') ?? 0) + 1);
     if (req.url === '/backchannel') logouts.push(new URLSearchParams(body).get('logout_token') ?? '');
-    res.writeHead(req.url === '/backchannel' ? 200 : 404).end();
+    // /flaky fails its first delivery, /broken every one.
+    const ok = req.url === '/backchannel' || (req.url === '/flaky' && hits.get('/flaky')! > 1);
+    res.writeHead(ok ? 200 : 500).end();
   });
   const port = await freePort();
   origin = `http://localhost:${port}`;
@@ -461,6 +465,73 @@ describe('Vigie as OpenID Provider', () => {
 
     // The browser's Vigie session is over: a new authorisation goes back to /sign-in.
     expect((await authorize(codeRequest(clientId).params, browser.cookie)).url.pathname).toBe('/sign-in');
+  });
+
+  it(
+    'retries a back-channel logout a bounded number of times and journals the outcome',
+    { timeout: 20_000 },
+    async () => {
+      const flaky = await registerClient({
+        redirectUris: [REDIRECT],
+        dpopRequired: false,
+        backchannelLogoutUri: `${receiver.url}/flaky`,
+      });
+      const broken = await registerClient({
+        redirectUris: [REDIRECT],
+        dpopRequired: false,
+        backchannelLogoutUri: `${receiver.url}/broken`,
+      });
+      const { account, browser } = await signedIn('rp-retry@ml.test');
+      for (const { clientId } of [flaky, broken]) {
+        const { pkce, params } = codeRequest(clientId);
+        const code = (await authorize(params, browser.cookie)).url.searchParams.get('code')!;
+        expect((await exchange(clientId, code, pkce.verifier)).status).toBe(200);
+      }
+      const res = await admin('POST', `/api/v1/accounts/${account.id}/revoke-tokens`, { reason: 'test' });
+      expect(res.statusCode).toBe(200);
+      await oidc.settle();
+      expect(hits.get('/flaky')).toBe(2);
+      expect(hits.get('/broken')).toBe(3);
+      const outcomes = (await eventsOf(t, 'oidc.backchannel_logout')).filter(
+        (e) => e.data?.accountId === account.id,
+      );
+      expect(outcomes.find((e) => e.data?.applicationId === flaky.clientId)).toMatchObject({
+        outcome: 'success',
+        data: { attempts: 2 },
+      });
+      expect(outcomes.find((e) => e.data?.applicationId === broken.clientId)).toMatchObject({
+        outcome: 'failure',
+        reason: 'unexpected_status',
+        data: { attempts: 3 },
+      });
+    },
+  );
+
+  it("lets an application introspect its own tokens only, and browsers call from its redirect URIs' origins only", async () => {
+    const mine = await registerClient({
+      redirectUris: ['http://127.0.0.1:7/cb', REDIRECT],
+      dpopRequired: false,
+    });
+    const other = await registerClient({ redirectUris: [REDIRECT], dpopRequired: false });
+    const { browser } = await signedIn('rp-own@ml.test');
+    const { pkce, params } = codeRequest(mine.clientId);
+    const code = (await authorize(params, browser.cookie)).url.searchParams.get('code')!;
+    const { access_token } = (await (await exchange(mine.clientId, code, pkce.verifier)).json()) as {
+      access_token: string;
+    };
+    expect(await introspect(mine.clientId, access_token)).toMatchObject({ active: true });
+    expect(await introspect(other.clientId, access_token)).toEqual({ active: false });
+
+    const preflight = (from: string) =>
+      fetch(`${origin}/oidc/token`, {
+        method: 'POST',
+        headers: { origin: from, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'authorization_code', code: 'x', client_id: mine.clientId }),
+      });
+    expect((await preflight('http://127.0.0.1:7')).headers.get('access-control-allow-origin')).toBe(
+      'http://127.0.0.1:7',
+    );
+    expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('starts afresh when another person signs in on the same browser, and after a sign-out', async () => {

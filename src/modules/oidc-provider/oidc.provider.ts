@@ -40,6 +40,10 @@ function renderError(ctx: KoaContextWithOIDC, out: { error?: string; error_descr
   return Promise.resolve();
 }
 
+function ownToken(_ctx: KoaContextWithOIDC, client: { clientId: string }, token: { clientId?: string }) {
+  return token.clientId === client.clientId;
+}
+
 export interface ProviderInput {
   readonly issuer: string;
   readonly adapter: new (model: string) => Adapter;
@@ -106,12 +110,18 @@ export function createProvider(input: ProviderInput): Provider {
       devInteractions: { enabled: false },
       dPoP: { enabled: true },
       backchannelLogout: { enabled: true },
-      revocation: { enabled: true },
-      introspection: { enabled: true },
+      // An application introspects or revokes its own tokens only: one business application
+      // learns nothing of the sessions of another.
+      revocation: { enabled: true, allowedPolicy: ownToken },
+      introspection: { enabled: true, allowedPolicy: ownToken },
       rpInitiatedLogout: { enabled: false },
       userinfo: { enabled: true },
     },
     pkce: { required: () => true },
+    // Browser calls (a single-page application's token request) only from the origin of one of
+    // the client's own redirect URIs.
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.redirectUris?.some((uri) => URL.parse(uri)?.origin === origin) ?? false,
     routes: {
       authorization: `${OIDC_PREFIX}/auth`,
       token: `${OIDC_PREFIX}/token`,

@@ -154,31 +154,23 @@ export async function findGrantSession(db: Executor, grantId: string): Promise<G
   return db.selectFrom('oidc_grant_sessions').selectAll().where('grant_id', '=', grantId).executeTakeFirst();
 }
 
-/** Marks the live grants of these sessions revoked and returns them (once: a second call gets none). */
+/**
+ * Marks the live grants of these sessions revoked and returns them, in one statement: of two
+ * processes following the same session end, only one gets the rows (and sends the logout tokens).
+ */
 export async function revokeGrantsOfSessions(
   db: Executor,
   sessionIds: readonly string[],
   at: string,
 ): Promise<GrantSessionRow[]> {
   if (sessionIds.length === 0) return [];
-  const rows = await db
-    .selectFrom('oidc_grant_sessions')
-    .selectAll()
-    .where('session_id', 'in', sessionIds)
-    .where('revoked_at', 'is', null)
-    .execute();
-  if (rows.length === 0) return [];
-  await db
+  return db
     .updateTable('oidc_grant_sessions')
     .set({ revoked_at: at })
-    .where(
-      'grant_id',
-      'in',
-      rows.map((r) => r.grant_id),
-    )
+    .where('session_id', 'in', sessionIds)
     .where('revoked_at', 'is', null)
+    .returningAll()
     .execute();
-  return rows;
 }
 
 /** Ends the provider's own sessions (by hashed uid): the next authorisation starts afresh. */

@@ -320,6 +320,27 @@ describe('Vigie as OpenID Provider', () => {
     });
     expect(token.status).toBe(401);
 
+    // Hostile shapes: a repeated parameter, a body too large, a JSON body, a path the provider lacks.
+    const repeated = await fetch(`${origin}/oidc/auth?client_id=${clientId}&client_id=x&response_type=code`, {
+      redirect: 'manual',
+    });
+    expect(repeated.status).toBe(400);
+    const big = await fetch(`${origin}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=authorization_code&code=${'a'.repeat(2_000_000)}`,
+    });
+    expect(big.status).toBeGreaterThanOrEqual(400);
+    expect(big.status).toBeLessThan(500);
+    const json = await fetch(`${origin}/oidc/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"__proto__":{"polluted":true},"grant_type":"authorization_code"',
+    });
+    expect(json.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect((await fetch(`${origin}/oidc/nothing-here`)).status).toBe(404);
+
     // A suspended application is no client any more.
     await admin('POST', `/api/v1/applications/${clientId}/suspend`, { reason: 'test' });
     const suspended = await authorize(codeRequest(clientId).params);
@@ -349,6 +370,27 @@ describe('Vigie as OpenID Provider', () => {
     const end = await follow(back, browser.cookie, first.jar);
     expect(end.url.origin + end.url.pathname).toBe(REDIRECT);
     expect(end.url.searchParams.get('error')).toBe('unmet_authentication_requirements');
+
+    // Signing in again with user verification this time meets it: the code comes back.
+    const stepUp = codeRequest(clientId);
+    const asked = await authorize(stepUp.params, browser.cookie);
+    expect(asked.url.searchParams.get('reauth')).toBe('1');
+    delete browser.cookie;
+    expect((await signIn(t, browser, authenticator, { assert: { userVerified: true } })).statusCode).toBe(
+      200,
+    );
+    const stepped = await follow(
+      new URL(asked.url.searchParams.get('return')!, origin),
+      browser.cookie,
+      asked.jar,
+    );
+    const code = stepped.url.searchParams.get('code')!;
+    const { id_token } = (await (await exchange(clientId, code, stepUp.pkce.verifier)).json()) as {
+      id_token: string;
+    };
+    expect((await jwtVerify(id_token, createLocalJWKSet(jwks))).payload.acr).toBe(
+      'urn:vigie:acr:phishing-resistant:aal3',
+    );
 
     // acr_values naming a level the session meets is honoured over the client's default.
     const low = codeRequest(clientId, { acr_values: 'urn:vigie:acr:phishing-resistant:aal1' });

@@ -362,7 +362,6 @@ describe('Vigie as OpenID Provider', () => {
     expect(first.url.pathname).toBe('/sign-in');
     expect(first.url.searchParams.get('reauth')).toBe('1');
     const back = new URL(first.url.searchParams.get('return')!, origin);
-    expect(back.searchParams.get('stepped')).toBe('1');
 
     // The person signs in again, with the same one-factor passkey, and comes back: still too weak.
     delete browser.cookie;
@@ -396,6 +395,36 @@ describe('Vigie as OpenID Provider', () => {
     const low = codeRequest(clientId, { acr_values: 'urn:vigie:acr:phishing-resistant:aal1' });
     const ok = await authorize(low.params, browser.cookie);
     expect(ok.url.searchParams.get('code')).toBeTruthy();
+  });
+
+  it('asks for a new sign-in on prompt=login and max_age, and accepts the fresh one', async () => {
+    const { clientId } = await registerClient({ redirectUris: [REDIRECT], dpopRequired: false });
+    const { browser, authenticator } = await signedIn('rp-fresh@ml.test');
+    const cases: Record<string, string>[] = [{ prompt: 'login' }, { max_age: '0' }];
+    for (const extra of cases) {
+      t.clock.advance(60_000);
+      const request = codeRequest(clientId, extra);
+      const asked = await authorize(request.params, browser.cookie);
+      expect(asked.url.pathname).toBe('/sign-in');
+      expect(asked.url.searchParams.get('reauth')).toBe('1');
+      // Coming back without signing in again is refused…
+      const stale = await follow(
+        new URL(asked.url.searchParams.get('return')!, origin),
+        browser.cookie,
+        asked.jar,
+      );
+      expect(stale.url.searchParams.get('error')).toBe('login_required');
+      // …and with a new sign-in, accepted.
+      const again = await authorize(request.params, browser.cookie);
+      delete browser.cookie;
+      expect((await signIn(t, browser, authenticator)).statusCode).toBe(200);
+      const fresh = await follow(
+        new URL(again.url.searchParams.get('return')!, origin),
+        browser.cookie,
+        again.jar,
+      );
+      expect(fresh.url.searchParams.get('code')).toBeTruthy();
+    }
   });
 
   it('binds access tokens with DPoP (RFC 9449): a proof is required, replayed or foreign proofs are refused', async () => {

@@ -47,7 +47,7 @@ export function createOidcProviderModule(core: CoreDeps): OidcProviderModule {
     (built ??= (async () => {
       // Beside the database like the TOTP key: a copy of the database alone opens no signing key.
       const master = await loadKeyFile(path.join(core.config.dataDir, 'oidc-provider.key'));
-      return createProvider({
+      const built = createProvider({
         issuer: core.config.signIn.origin,
         adapter,
         jwks: await loadSigningKeys(core, master),
@@ -63,6 +63,11 @@ export function createOidcProviderModule(core: CoreDeps): OidcProviderModule {
         allowPrivateNetworks: core.config.oidcProvider.backchannelPrivateNetworks,
         behindProxy: core.config.http.trustProxy.length > 0,
       });
+      // oidc-provider answers its own 500s; they are bugs, so they reach Vigie's log.
+      built.on('server_error', (_ctx: unknown, error: unknown) =>
+        core.logger.error({ err: error }, 'oidc-provider server error'),
+      );
+      return built;
     })());
   const follower = createLogoutFollower({ ...deps, logger: core.logger }, provider, {
     retryDelaysMs: core.config.oidcProvider.backchannelRetryDelaysMs,

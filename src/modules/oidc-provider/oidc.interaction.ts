@@ -14,9 +14,18 @@ import * as repo from './oidc.repository.js';
 const FRESH_SIGN_IN_MS = 10 * 60_000;
 const GRANTABLE_SCOPES = new Set(['openid', 'email']);
 
-function signInUrl(uid: string, stepped: boolean): string {
-  const back = `${INTERACTION_PATH}/${uid}${stepped ? '?stepped=1' : ''}`;
-  return `/sign-in?return=${encodeURIComponent(back)}${stepped ? '&reauth=1' : ''}`;
+function signInUrl(uid: string, reauth: boolean): string {
+  return `/sign-in?return=${encodeURIComponent(`${INTERACTION_PATH}/${uid}`)}${reauth ? '&reauth=1' : ''}`;
+}
+
+/** Kept on the interaction (server side) when a new sign-in is asked: which session was too weak or old. */
+interface ReauthMark {
+  readonly vigieReauth: { readonly sessionId: string };
+}
+
+function reauthMarkOf(result: unknown): ReauthMark['vigieReauth'] | undefined {
+  const mark = (result as Partial<ReauthMark> | undefined)?.vigieReauth;
+  return mark && typeof mark.sessionId === 'string' ? mark : undefined;
 }
 
 /**
@@ -45,10 +54,7 @@ export function createInteraction(
     return reply.redirect(to, 303);
   }
 
-  return async function handle(
-    request: FastifyRequest<{ Params: { uid: string }; Querystring: { stepped?: string } }>,
-    reply: FastifyReply,
-  ) {
+  return async function handle(request: FastifyRequest<{ Params: { uid: string } }>, reply: FastifyReply) {
     const p = await provider();
     let details: Awaited<ReturnType<Provider['interactionDetails']>>;
     try {
@@ -67,7 +73,6 @@ export function createInteraction(
         'this sign-in request is not the one under way',
       );
     reply.header('cache-control', 'no-store');
-    const stepped = request.query.stepped === '1';
     const principal = request.principal;
     if (principal?.kind !== 'account' || !principal.session)
       return reply.redirect(signInUrl(details.uid, false), 303);
@@ -100,11 +105,21 @@ export function createInteraction(
     const reasons = details.prompt.reasons;
     const startedAt = Date.parse(row.created_at);
     const age = deps.clock.now().getTime() - startedAt;
-    const maxAge = typeof params.max_age === 'number' ? params.max_age * 1000 : undefined;
+    const maxAgeSeconds = params.max_age === undefined ? Number.NaN : Number(params.max_age);
+    const maxAge = Number.isFinite(maxAgeSeconds) && maxAgeSeconds >= 0 ? maxAgeSeconds * 1000 : undefined;
+    // A new sign-in asked earlier in this interaction happened when the session is another one
+    // (every sign-in opens a new session) and is recent enough.
+    const asked = reauthMarkOf(details.result);
+    const signedInAgain =
+      asked !== undefined && asked.sessionId !== session.id && age <= (maxAge ?? FRESH_SIGN_IN_MS);
     const wantsFresh = reasons.includes('login_prompt') || (maxAge !== undefined && age > maxAge);
     const strongEnough = meetsRequest(held, requested);
-    if (!strongEnough || (wantsFresh && !(stepped && age <= (maxAge ?? FRESH_SIGN_IN_MS)))) {
-      if (!stepped) return reply.redirect(signInUrl(details.uid, true), 303);
+    if (!strongEnough || (wantsFresh && !signedInAgain)) {
+      if (!asked) {
+        const mark: ReauthMark = { vigieReauth: { sessionId: session.id } };
+        await p.interactionResult(request.raw, reply.raw, mark as never, { mergeWithLastSubmission: false });
+        return reply.redirect(signInUrl(details.uid, true), 303);
+      }
       return finish(
         p,
         request,

@@ -88,7 +88,7 @@ export function providerRoutes(
         config: { ownAuthentication: true },
         handler: forward,
       });
-    app.get<{ Params: { uid: string }; Querystring: { stepped?: string } }>(
+    app.get<{ Params: { uid: string } }>(
       `${INTERACTION_PATH}/:uid`,
       {
         schema: {
@@ -96,7 +96,6 @@ export function providerRoutes(
           params: Type.Object({
             uid: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
           }),
-          querystring: Type.Object({ stepped: Type.Optional(Type.Literal('1')) }),
         },
         config: { signInCeremony: true },
       },

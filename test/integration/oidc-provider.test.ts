@@ -369,6 +369,11 @@ describe('Vigie as OpenID Provider', () => {
     const end = await follow(back, browser.cookie, first.jar);
     expect(end.url.origin + end.url.pathname).toBe(REDIRECT);
     expect(end.url.searchParams.get('error')).toBe('unmet_authentication_requirements');
+    const refused = (await eventsOf(t, 'oidc.authorized')).filter((e) => e.outcome === 'denied').pop()!;
+    expect(refused).toMatchObject({
+      reason: 'unmet_authentication_requirements',
+      data: { applicationId: clientId, acr: 'urn:vigie:acr:phishing-resistant:aal1' },
+    });
 
     // Signing in again with user verification this time meets it: the code comes back.
     const stepUp = codeRequest(clientId);

@@ -120,17 +120,31 @@ export function createInteraction(
         await p.interactionResult(request.raw, reply.raw, mark as never, { mergeWithLastSubmission: false });
         return reply.redirect(signInUrl(details.uid, true), 303);
       }
-      return finish(
-        p,
-        request,
-        reply,
-        strongEnough
-          ? { error: 'login_required', error_description: 'a new sign-in was required and did not happen' }
-          : {
-              error: 'unmet_authentication_requirements',
-              error_description: 'the sign-in does not meet the requested acr_values',
-            },
-      );
+      const error = strongEnough ? 'login_required' : 'unmet_authentication_requirements';
+      await runCommand(deps, (ctx) => {
+        ctx.emit({
+          kind: 'oidc.authorized',
+          actor: { type: 'account', id: principal.accountId },
+          target: { type: 'application', id: clientId },
+          organisationId: principal.organisationId,
+          outcome: 'denied',
+          reason: error,
+          data: {
+            accountId: principal.accountId,
+            applicationId: clientId,
+            sessionId: session.id,
+            acr: held,
+            requested,
+          },
+        });
+        return Promise.resolve();
+      });
+      return finish(p, request, reply, {
+        error,
+        error_description: strongEnough
+          ? 'a new sign-in was required and did not happen'
+          : 'the sign-in does not meet the requested acr_values',
+      });
     }
 
     const scopes = (typeof params.scope === 'string' ? params.scope : 'openid')

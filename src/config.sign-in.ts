@@ -64,6 +64,17 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(name, `expected true or false, got "${raw.slice(0, 40)}"`);
 }
 
+const BACKCHANNEL_DELAYS_MS = [0, 1_000, 4_000, 15_000, 60_000];
+
+/** VIGIE_OIDC_BACKCHANNEL_PRIVATE_NETWORKS and VIGIE_OIDC_BACKCHANNEL_ATTEMPTS. */
+export function oidcProviderSettings(env: Env): Config['oidcProvider'] {
+  const attempts = integer(env, 'VIGIE_OIDC_BACKCHANNEL_ATTEMPTS', 3, 1, BACKCHANNEL_DELAYS_MS.length);
+  return Object.freeze({
+    backchannelPrivateNetworks: flag(env, 'VIGIE_OIDC_BACKCHANNEL_PRIVATE_NETWORKS', false),
+    backchannelRetryDelaysMs: Object.freeze(BACKCHANNEL_DELAYS_MS.slice(0, attempts)),
+  });
+}
+
 /** VIGIE_SMTP_URL and VIGIE_MAIL_FROM. */
 export function mailSettings(env: Env, rpId: string): Config['mail'] {
   const smtpUrl = env.VIGIE_SMTP_URL;

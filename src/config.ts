@@ -3,6 +3,7 @@ import {
   signInSettings,
   mailSettings,
   federationSettings,
+  oidcProviderSettings,
   type FederationProviderConfig,
 } from './config.sign-in.js';
 import { ConfigError, integer, type Env } from './config.values.js';
@@ -104,6 +105,13 @@ export interface Config {
   };
   /** Upstream OpenID Providers Vigie signs people in through (src/modules/sign-in/federation/); none by default. */
   readonly federation: readonly FederationProviderConfig[];
+  /** Vigie as OpenID Provider of the business applications (src/modules/oidc-provider/). */
+  readonly oidcProvider: {
+    /** Back-channel logout may reach loopback and private addresses (intranet applications). */
+    readonly backchannelPrivateNetworks: boolean;
+    /** Delays before each delivery attempt of a logout token; its length is the number of attempts. */
+    readonly backchannelRetryDelaysMs: readonly number[];
+  };
   /** Outgoing mail (enrolment links); without an SMTP URL nothing is sent and an event says so. */
   readonly mail: {
     readonly smtpUrl?: string;
@@ -272,6 +280,7 @@ export function parseConfig(env: Env = process.env): Config {
     authThrottle: authThrottle(env),
     signIn: signInSettings(env),
     federation: federationSettings(env),
+    oidcProvider: oidcProviderSettings(env),
     mail: mailSettings(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
   };
   return Object.freeze(config);

@@ -15,7 +15,9 @@ import { createCaseloadModule } from './modules/caseload/index.js';
 import { createApplicationsModule } from './modules/applications/index.js';
 import { createJournalModule } from './modules/journal/index.js';
 import { createAccessModule } from './modules/access/index.js';
+import { databaseSessionSource, withAccessTokens } from './modules/access/session-source.js';
 import { createSignInModule } from './modules/sign-in/index.js';
+import { createOidcProviderModule } from './modules/oidc-provider/index.js';
 import type { SessionAuthenticator } from './http/authenticate.js';
 
 const IDENTITY_CHANGE = /^(account|role|token|application|organisation)\./;
@@ -89,9 +91,16 @@ export function createContainer(input: {
   const caseload = createCaseloadModule(core);
   const applications = createApplicationsModule(core);
   modules.push(caseload, applications);
+  const oidc = createOidcProviderModule(core);
+  modules.push(oidc);
   const journal = createJournalModule(core);
   modules.push(journal);
-  const access = createAccessModule(core);
+  // An AuthZEN request may name the access token an application received from Vigie's provider.
+  const access = createAccessModule(core, {
+    sessionSource: withAccessTokens(databaseSessionSource(core.db), (token) =>
+      oidc.sessionIdOfAccessToken(token),
+    ),
+  });
   modules.push(access);
   const detection = createDetectionModule(core, { identity: identity.service, controls: access.controls });
   modules.push(detection, createIngestModule(core, detection.service, access.service));

@@ -1,6 +1,18 @@
 import { startAuthentication } from '/assets/simplewebauthn/index.js';
 import { getJson, postJson, say, sayError } from './common.js';
 
+/**
+ * Where to go once signed in: `?return=` when it is a path of Vigie itself (the OpenID Provider's
+ * interaction sends the browser here and back), else /account. A path starting with `//` or `/\`
+ * would leave the origin, so is refused, as is anything the URL parser resolves elsewhere.
+ */
+function returnPath() {
+  const raw = new URLSearchParams(location.search).get('return');
+  if (!raw || raw.length > 512 || !/^\/(?![\/\\])[\x21-\x7e]*$/.test(raw)) return '/account';
+  const url = new URL(raw, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search : '/account';
+}
+
 const form = document.getElementById('sign-in-form');
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -11,7 +23,7 @@ form.addEventListener('submit', async (event) => {
     const response = await startAuthentication({ optionsJSON: options });
     await postJson('/api/v1/auth/sign-in/verify', { ceremonyId, response });
     say('Connecté.', 'Signed in.');
-    location.assign('/account');
+    location.assign(returnPath());
   } catch (error) {
     sayError(error);
   }
@@ -35,3 +47,12 @@ getJson('/api/v1/auth/federation/providers')
     }
   })
   .catch(() => {});
+// Sent here by the OpenID Provider with a Vigie session this browser already holds (its SameSite
+// cookie is not sent on the cross-site redirect that began the sign-in): go straight back, unless
+// a new sign-in was asked for (`reauth=1`: a stronger or a fresher one).
+const query = new URLSearchParams(location.search);
+if (query.has('return') && query.get('reauth') !== '1') {
+  getJson('/api/v1/accounts/me')
+    .then(() => location.replace(returnPath()))
+    .catch(() => undefined);
+}

@@ -163,6 +163,10 @@ export interface Database {
   totp_credentials: TotpCredentialTable;
   federated_identities: FederatedIdentityTable;
   federation_transactions: FederationTransactionTable;
+  oidc_artifacts: OidcArtifactTable;
+  oidc_clients: OidcClientTable;
+  oidc_signing_keys: OidcSigningKeyTable;
+  oidc_grant_sessions: OidcGrantSessionTable;
 }
 
 /** A WebAuthn credential: only its public key; the private key never leaves the authenticator. */
@@ -383,4 +387,48 @@ export interface FederationTransactionTable {
   challenge_hash: string | null;
   created_at: string;
   expires_at: string;
+}
+
+/** One oidc-provider artefact (code, token, grant, interaction, session…), keyed by SHA-256 of its id. */
+export interface OidcArtifactTable {
+  model: string;
+  id_hash: string;
+  payload: string;
+  grant_id: string | null;
+  uid_hash: string | null;
+  user_code_hash: string | null;
+  consumed_at: number | null;
+  expires_at: string | null;
+}
+
+/** A registered application as an OpenID Connect client of Vigie. */
+export interface OidcClientTable {
+  application_id: string;
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string | null;
+  dpop_required: number;
+  secret_hash: string | null;
+  default_acr: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A private signing key of the provider, sealed (AES-256-GCM) under the key file's key. */
+export interface OidcSigningKeyTable {
+  kid: string;
+  sealed_jwk: string;
+  created_at: string;
+}
+
+/** The Vigie session that authorised an OpenID Connect grant. */
+export interface OidcGrantSessionTable {
+  grant_id: string;
+  session_id: string;
+  account_id: string;
+  client_id: string;
+  sid: string | null;
+  provider_session_hash: string | null;
+  created_at: string;
+  revoked_at: string | null;
 }

@@ -21,6 +21,11 @@ declare module 'fastify' {
      * request, so that the browser can sign in again from its new network.
      */
     signInCeremony?: boolean;
+    /**
+     * Endpoints that authenticate their callers themselves (the OpenID Provider's): their bearer and
+     * DPoP tokens are not Vigie's, so this hook neither resolves them nor counts them as failures.
+     */
+    ownAuthentication?: boolean;
   }
 }
 
@@ -72,6 +77,7 @@ export function installAuthentication(
 ): void {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.ownAuthentication) return;
     const header = request.headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
       if (cookies) await authenticateCookie(request, reply, cookies);

@@ -7,6 +7,7 @@ import * as detection from './0004_detection.js';
 import * as trustBoundaries from './0005_trust_boundaries.js';
 import * as signIn from './0006_sign_in.js';
 import * as totp from './0007_totp.js';
+import * as stepUpRecovery from './0011_step_up_recovery.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0005_trust_boundaries': trustBoundaries,
   '0006_sign_in': signIn,
   '0007_totp': totp,
+  '0011_step_up_recovery': stepUpRecovery,
 };

@@ -2,8 +2,8 @@ import type { AccountPrincipal } from './principal.js';
 
 /**
  * The acts that need a step-up (issue 10, item 8), plus what would let a session thief skip it
- * (minting an API token, generating recovery codes) or take over an account (approving a
- * re-enrolment). The act's name is journaled with the step-up it consumed.
+ * (minting an API token) or keep the account once the session is gone (recovery codes, a TOTP
+ * secret) or take over another one (approving a re-enrolment). The act's name is journaled with the step-up it consumed.
  */
 export type StepUpAct =
   | 'account.approve'
@@ -14,6 +14,7 @@ export type StepUpAct =
   | 'response.execute'
   | 'token.issue'
   | 'recovery.generate'
+  | 'totp.enrol'
   | 'reenrolment.approve';
 
 /** Why a principal may not perform a step-up act now. */

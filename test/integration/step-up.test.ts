@@ -249,8 +249,9 @@ describe('step-up before privileged acts', () => {
     const email = 'totp.step@ml.test';
     await createAccount(t, scene.adminToken, scene.structure.id, email);
     const owner = browser();
-    const { verify } = await enrolWithLink(t, owner, (await sink.linkFor(email)).secret);
+    const { verify, authenticator } = await enrolWithLink(t, owner, (await sink.linkFor(email)).secret);
     expect(verify!.statusCode).toBe(201);
+    expect((await stepUp(t, owner, authenticator)).statusCode).toBe(200);
     const started = await call(t, owner, 'POST', '/api/v1/auth/totp/enrolment');
     const totp = URI.parse(started.json().uri) as TOTP;
     const code = () => totp.generate({ timestamp: t.clock.now().getTime() });

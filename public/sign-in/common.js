@@ -21,6 +21,7 @@ async function answer(res) {
     const error = new Error(body?.error?.message ?? `HTTP ${res.status}`);
     error.code = body?.error?.code ?? 'HTTP_' + res.status;
     error.status = res.status;
+    error.reason = body?.error?.details?.reason;
     throw error;
   }
   return body;
@@ -58,6 +59,17 @@ const MESSAGES = {
     'Les codes de secours ne sont pas proposés à ce compte : en cas de perte, un administrateur approuve une nouvelle inscription.',
     'Recovery codes are not offered to this account: if you lose your passkeys, an administrator approves a new enrolment.',
   ],
+  TOTP_NOT_ALLOWED: [
+    'L’application d’authentification n’est pas proposée à ce compte : utilisez une clé d’accès.',
+    'An authenticator app is not offered to this account: use a passkey.',
+  ],
+  TOTP_ALREADY_ENROLLED: [
+    'Une application est déjà configurée : retirez-la d’abord.',
+    'An app is already set up: remove it first.',
+  ],
+  TOTP_CODE_INVALID: ['Ce code n’est pas le bon.', 'This code is not the right one.'],
+  TOTP_ENROLMENT_INVALID: ['La configuration a expiré : recommencez.', 'The set-up expired: start again.'],
+  TOTP_NOT_FOUND: ['Aucune application n’est configurée.', 'No app is set up.'],
   RECOVERY_SESSION_LIMITED: [
     'Enregistrez d’abord une nouvelle clé d’accès.',
     'Register a new passkey first.',

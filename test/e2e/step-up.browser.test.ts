@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { URI, type TOTP } from 'otpauth';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grantRole, issueToken, makeAccount, makeScene } from '../helpers/factories.js';
@@ -14,7 +15,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
  * with a virtual authenticator (CDP WebAuthn domain) attempts an approval, is answered
  * STEP_UP_REQUIRED, confirms on /step-up and returns, and the approval then succeeds; an agent
  * generates recovery codes on /account (through /step-up), and, its passkey gone, uses one on
- * /recovery to register a new passkey.
+ * /recovery to register a new passkey, then sets up an authenticator app on /totp.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const present = fs.existsSync(CHROMIUM);
@@ -178,7 +179,7 @@ describe.skipIf(!present)(
     );
 
     it(
-      'generates recovery codes through /step-up, and a code on /recovery registers a new passkey',
+      'generates recovery codes through /step-up, a code on /recovery registers a new passkey, and /totp enrols an app',
       { timeout: 90_000 },
       async () => {
         const created = await t.app.inject({
@@ -228,6 +229,21 @@ describe.skipIf(!present)(
         await expect.poll(() => page.locator('#passkeys li').count()).toBe(2);
         expect(await page.locator('#passkeys').innerText()).toContain('Clé de secours');
         await expect.poll(() => page.locator('#recovery-status').innerText()).toContain('9');
+
+        // The authenticator-app page: enrolling TOTP goes through /step-up too.
+        await page.goto(`${origin}/totp`);
+        await page.locator('#totp-start').click();
+        await page.waitForURL(/\/step-up\?return=\/totp$/);
+        await page.locator('#step-up-button').click();
+        await page.waitForURL(`${origin}/totp`);
+        await page.locator('#totp-start').click();
+        await expect.poll(() => page.locator('#totp-uri').innerText()).toMatch(/^otpauth:\/\/totp\//);
+        const totp = URI.parse(await page.locator('#totp-uri').innerText()) as TOTP;
+        expect(await page.locator('#totp-secret').innerText()).toBe(totp.secret.base32);
+        await page.locator('#totp-code').fill(totp.generate({ timestamp: t.clock.now().getTime() }));
+        await page.locator('#totp-confirm').click();
+        await expect.poll(() => page.locator('#status').innerText()).toContain('Application activée');
+        expect(await page.locator('#totp-secret').innerText()).toBe('');
         expect(problems).toEqual([]);
       },
     );

@@ -15,6 +15,7 @@ const PAGES: Record<string, string> = {
   '/account': 'account.html',
   '/step-up': 'step-up.html',
   '/recovery': 'recovery.html',
+  '/totp': 'totp.html',
 };
 
 const TYPES: Record<string, string> = {
@@ -45,7 +46,7 @@ function send(reply: FastifyReply, name: string, body: Buffer): FastifyReply {
 }
 
 /**
- * /sign-in, /enrol, /sign-out, /account, /step-up, /recovery (French first, English second) and their scripts, with the
+ * /sign-in, /enrol, /sign-out, /account, /step-up, /recovery, /totp (French first, English second) and their scripts, with the
  * ESM build of @simplewebauthn/browser served from node_modules (no CDN).
  */
 export function signInPages(app: FastifyInstance): void {

@@ -24,6 +24,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await sql`update api_tokens set minted_via = 'operator', step_up = 1
              where created_by is null and principal_type = 'account'`.execute(db);
+  await sql`update api_tokens set minted_via = 'application' where principal_type = 'application'`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('recovery_codes')

@@ -15,6 +15,7 @@ import {
 } from './recovery.schemas.js';
 import { RECOVERY_SESSION_MS, type RecoveryService } from './recovery.service.js';
 import type { ReenrolmentService } from './reenrolment.service.js';
+import { SignInLockedError } from './sign-in.errors.js';
 import { Ceremony, SignedIn } from './sign-in.schemas.js';
 import { answerSignIn, factsOf } from './sign-in.routes.js';
 import type { SessionService } from './session.service.js';
@@ -125,7 +126,12 @@ export function recoveryRoutes(base: FastifyInstance, deps: RecoveryRouteDeps): 
       },
     },
     async (request, reply) => {
-      await deps.reenrolment.requestBySelf(request.body, factsOf(request));
+      try {
+        await deps.reenrolment.requestBySelf(request.body, factsOf(request));
+      } catch (error) {
+        if (error instanceof SignInLockedError) reply.header('retry-after', String(error.retryAfterSeconds));
+        throw error;
+      }
       return reply.code(202).send({ status: 'received' as const });
     },
   );

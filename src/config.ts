@@ -1,5 +1,10 @@
 import path from 'node:path';
-import { signInSettings, mailSettings } from './config.sign-in.js';
+import {
+  signInSettings,
+  mailSettings,
+  federationSettings,
+  type FederationProviderConfig,
+} from './config.sign-in.js';
 import { ConfigError, integer, type Env } from './config.values.js';
 
 /** Everything Vigie reads from its environment, parsed once at start-up. */
@@ -101,6 +106,8 @@ export interface Config {
     /** How long a re-enrolment request waits for its second person (VIGIE_REENROLMENT_TTL_HOURS). */
     readonly reenrolmentTtlHours: number;
   };
+  /** Upstream OpenID Providers Vigie signs people in through (src/modules/sign-in/federation/); none by default. */
+  readonly federation: readonly FederationProviderConfig[];
   /** Outgoing mail (enrolment links); without an SMTP URL nothing is sent and an event says so. */
   readonly mail: {
     readonly smtpUrl?: string;
@@ -268,6 +275,7 @@ export function parseConfig(env: Env = process.env): Config {
     http: httpLimits(env),
     authThrottle: authThrottle(env),
     signIn: signInSettings(env),
+    federation: federationSettings(env),
     mail: mailSettings(env, (env.VIGIE_RP_ID ?? 'localhost').toLowerCase()),
   };
   return Object.freeze(config);

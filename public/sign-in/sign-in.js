@@ -1,5 +1,5 @@
 import { startAuthentication } from '/assets/simplewebauthn/index.js';
-import { postJson, say, sayError } from './common.js';
+import { getJson, postJson, say, sayError } from './common.js';
 
 const form = document.getElementById('sign-in-form');
 form.addEventListener('submit', async (event) => {
@@ -16,3 +16,22 @@ form.addEventListener('submit', async (event) => {
     sayError(error);
   }
 });
+
+// The upstream identity providers configured (none by default): one link each, to a plain navigation.
+getJson('/api/v1/auth/federation/providers')
+  .then(({ items }) => {
+    const list = document.getElementById('federation');
+    for (const provider of items) {
+      const link = document.createElement('a');
+      link.href = `/api/v1/auth/federation/${encodeURIComponent(provider.id)}/start`;
+      link.textContent = `Se connecter avec ${provider.name}`;
+      const en = document.createElement('span');
+      en.lang = 'en';
+      en.textContent = ` / Sign in with ${provider.name}`;
+      link.append(en);
+      const item = document.createElement('li');
+      item.append(link);
+      list.append(item);
+    }
+  })
+  .catch(() => {});

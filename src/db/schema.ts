@@ -167,6 +167,8 @@ export interface Database {
   totp_credentials: TotpCredentialTable;
   recovery_codes: RecoveryCodeTable;
   reenrolments: ReenrolmentTable;
+  federated_identities: FederatedIdentityTable;
+  federation_transactions: FederationTransactionTable;
 }
 
 /** A WebAuthn credential: only its public key; the private key never leaves the authenticator. */
@@ -383,4 +385,35 @@ export interface JournalStateTable {
   /** The last signed checkpoint (C2SP signed note); null before the first start. */
   checkpoint: string | null;
   updated_at: string | null;
+}
+
+/** An upstream identity (issuer + subject) linked once to an existing Vigie account. */
+export interface FederatedIdentityTable {
+  id: string;
+  provider: string;
+  issuer: string;
+  subject: string;
+  account_id: string;
+  rule: string;
+  email: string;
+  siret: string | null;
+  linked_at: string;
+  last_login_at: string | null;
+}
+
+/** One federated sign-in under way, bound to a browser cookie whose secret is stored as SHA-256. */
+export interface FederationTransactionTable {
+  id: string;
+  provider: string;
+  binding_hash: string;
+  stage: string;
+  round: number;
+  acr_values: string;
+  account_id: string | null;
+  federated_identity_id: string | null;
+  upstream_acr: string | null;
+  upstream_amr: string | null;
+  challenge_hash: string | null;
+  created_at: string;
+  expires_at: string;
 }

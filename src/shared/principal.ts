@@ -14,7 +14,7 @@ export interface Grant {
 export interface SessionFacts {
   readonly id: string;
   /** `recovery`: opened with a recovery code, good only for registering a new passkey. */
-  readonly method: 'passkey' | 'totp' | 'recovery';
+  readonly method: 'passkey' | 'totp' | 'federated' | 'recovery';
   readonly aal: 'aal1' | 'aal2' | 'aal3';
   /** RFC 8176 authentication method references. */
   readonly amr: readonly string[];

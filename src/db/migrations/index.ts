@@ -7,6 +7,7 @@ import * as detection from './0004_detection.js';
 import * as trustBoundaries from './0005_trust_boundaries.js';
 import * as signIn from './0006_sign_in.js';
 import * as totp from './0007_totp.js';
+import * as federation from './0010_federation.js';
 import * as stepUpRecovery from './0011_step_up_recovery.js';
 
 /**
@@ -22,5 +23,6 @@ export const migrations: Record<string, Migration> = {
   '0005_trust_boundaries': trustBoundaries,
   '0006_sign_in': signIn,
   '0007_totp': totp,
+  '0010_federation': federation,
   '0011_step_up_recovery': stepUpRecovery,
 };

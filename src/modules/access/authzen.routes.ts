@@ -19,6 +19,7 @@ import {
 } from './authzen.schemas.js';
 import type { Decision, DecisionRequest } from './pdp.js';
 import type { SearchInput, SearchService } from './search.service.js';
+import { namesSession, sessionContexts, type FoundSessions, type SessionFacts } from './session-facts.js';
 
 const tags = ['access (AuthZEN 1.0)'];
 
@@ -50,7 +51,11 @@ const authorise = (scope: string) => (request: FastifyRequest) => {
 };
 
 /** POST /access/v1/*: evaluation, evaluations and search, for registered applications. */
-export function authzenRoutes(access: AccessService, search: SearchService): FastifyPluginAsync {
+export function authzenRoutes(
+  access: AccessService,
+  search: SearchService,
+  sessions: SessionFacts,
+): FastifyPluginAsync {
   return (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -91,9 +96,14 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
       },
       (request) => {
         const caller = requireApplication(request, 'pdp.evaluate');
-        return presentDecision(
-          access.evaluate(toRequest(request.body, caller.applicationId), { requestId: requestId(request) }),
-        );
+        const asked = toRequest(request.body, caller.applicationId);
+        // Only a request naming a Vigie session waits, on one lookup (session-facts.ts).
+        if (namesSession(asked.context)) {
+          return sessions
+            .resolve(asked)
+            .then((r) => presentDecision(access.evaluate(r, { requestId: requestId(request) })));
+        }
+        return presentDecision(access.evaluate(asked, { requestId: requestId(request) }));
       },
     );
 
@@ -122,33 +132,24 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
         if (items.length === 0) {
           // No (or an empty) evaluations array: the request is a single evaluation.
           if (!evaluationItemCheck.Check(base)) throw invalidItem(base);
-          return presentDecision(
-            access.evaluate(toRequest(base, caller.applicationId), {
-              requestId: requestId(request),
-            }),
-          );
+          const asked = toRequest(base, caller.applicationId);
+          if (namesSession(asked.context)) {
+            return sessions
+              .resolve(asked)
+              .then((r) => presentDecision(access.evaluate(r, { requestId: requestId(request) })));
+          }
+          return presentDecision(access.evaluate(asked, { requestId: requestId(request) }));
         }
         const semantic = body.options?.evaluations_semantic ?? 'execute_all';
-        const out: DecisionResponse[] = [];
-        for (const item of items) {
-          // Each item's own subject/resource/action/context replaces the default as a whole.
-          const merged: Record<string, unknown> = { ...base };
-          for (const key of ['subject', 'resource', 'action', 'context'] as const) {
-            if (Object.hasOwn(item, key)) merged[key] = (item as Record<string, unknown>)[key];
-          }
-          let result: DecisionResponse;
-          if (evaluationItemCheck.Check(merged)) {
-            result = presentDecision(
-              access.evaluate(toRequest(merged, caller.applicationId), { requestId: requestId(request) }),
-            );
-          } else {
-            result = { decision: false, context: { error: { status: 400, message: firstProblem(merged) } } };
-          }
-          out.push(result);
-          if (semantic === 'deny_on_first_deny' && !result.decision) break;
-          if (semantic === 'permit_on_first_permit' && result.decision) break;
+        const id = requestId(request);
+        // The sessions the items name are looked up together, once each, before any decision.
+        const named = sessionContexts(base.context, items);
+        if (named) {
+          return sessions
+            .lookupAll(named)
+            .then((found) => evaluateItems(access, caller.applicationId, id, base, items, semantic, found));
         }
-        return { evaluations: out };
+        return evaluateItems(access, caller.applicationId, id, base, items, semantic, undefined);
       },
     );
 
@@ -165,6 +166,12 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
         callerId,
       }) as SearchInput;
 
+    /** A search naming a Vigie session runs with that session's strength, like an evaluation. */
+    const searching = <T>(input: SearchInput, run: (input: SearchInput) => T): T | Promise<T> =>
+      namesSession(input.context)
+        ? sessions.lookup(input.context).then((session) => run({ ...input, session }))
+        : run(input);
+
     app.post(
       '/access/v1/search/subject',
       {
@@ -177,7 +184,9 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
         },
       },
       (request) =>
-        search.subjects(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+        searching(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId), (i) =>
+          search.subjects(i),
+        ),
     );
     app.post(
       '/access/v1/search/resource',
@@ -191,7 +200,9 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
         },
       },
       (request) =>
-        search.resources(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+        searching(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId), (i) =>
+          search.resources(i),
+        ),
     );
     app.post(
       '/access/v1/search/action',
@@ -205,10 +216,43 @@ export function authzenRoutes(access: AccessService, search: SearchService): Fas
         },
       },
       (request) =>
-        search.actions(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId)),
+        searching(searchInput(request.body, requireApplication(request, 'pdp.search').applicationId), (i) =>
+          search.actions(i),
+        ),
     );
     return Promise.resolve();
   };
+}
+
+/** The items of a boxcar, in order, under its semantic; `found` holds the sessions they named. */
+function evaluateItems(
+  access: AccessService,
+  callerId: string,
+  requestId: string,
+  base: Record<string, unknown>,
+  items: readonly Record<string, unknown>[],
+  semantic: 'execute_all' | 'deny_on_first_deny' | 'permit_on_first_permit',
+  found: FoundSessions | undefined,
+) {
+  const out: DecisionResponse[] = [];
+  for (const item of items) {
+    // Each item's own subject/resource/action/context replaces the default as a whole.
+    const merged: Record<string, unknown> = { ...base };
+    for (const key of ['subject', 'resource', 'action', 'context'] as const) {
+      if (Object.hasOwn(item, key)) merged[key] = item[key];
+    }
+    let result: DecisionResponse;
+    if (evaluationItemCheck.Check(merged)) {
+      const asked = toRequest(merged, callerId);
+      result = presentDecision(access.evaluate(found ? found.apply(asked) : asked, { requestId }));
+    } else {
+      result = { decision: false, context: { error: { status: 400, message: firstProblem(merged) } } };
+    }
+    out.push(result);
+    if (semantic === 'deny_on_first_deny' && !result.decision) break;
+    if (semantic === 'permit_on_first_permit' && result.decision) break;
+  }
+  return { evaluations: out };
 }
 
 function firstProblem(value: unknown): string {

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { UUID_PATTERN } from '../../shared/ids.js';
 
 /*
  * AuthZEN 1.0 request and response shapes. The spec says unknown fields are ignored, so every object
@@ -13,6 +14,30 @@ const open = <T extends Parameters<typeof Type.Object>[0]>(props: T, description
 const FreeObject = Type.Object({}, { additionalProperties: true });
 const TypeName = Type.String({ minLength: 1, maxLength: 128 });
 const EntityId = Type.String({ minLength: 1, maxLength: 256 });
+
+/**
+ * The request's context: free-form as AuthZEN leaves it, except the two keys that name a Vigie
+ * session, whose strength, time and network then replace whatever the context claims.
+ */
+const Context = open(
+  {
+    session_id: Type.Optional(
+      Type.String({
+        pattern: UUID_PATTERN,
+        maxLength: 36,
+        description: "The Vigie session's public id (never the cookie secret)",
+      }),
+    ),
+    access_token: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: 'An access token Vigie issued to the application in that session',
+      }),
+    ),
+  },
+  'AuthZEN context; naming a Vigie session makes the PDP read its strength (docs/access.md)',
+);
 
 export const Subject = open(
   { type: TypeName, id: EntityId, properties: Type.Optional(FreeObject) },
@@ -31,7 +56,7 @@ export const EvaluationRequest = open({
   subject: Subject,
   resource: Resource,
   action: Action,
-  context: Type.Optional(FreeObject),
+  context: Type.Optional(Context),
 });
 export type EvaluationRequest = Static<typeof EvaluationRequest>;
 
@@ -48,7 +73,7 @@ export const EvaluationsRequest = open({
   subject: Type.Optional(FreeObject),
   resource: Type.Optional(FreeObject),
   action: Type.Optional(FreeObject),
-  context: Type.Optional(FreeObject),
+  context: Type.Optional(Context),
   evaluations: Type.Optional(Type.Array(FreeObject, { maxItems: 1000 })),
   options: Type.Optional(open({ evaluations_semantic: Type.Optional(Semantic) })),
 });
@@ -84,20 +109,20 @@ export const SubjectSearchRequest = open({
   subject: SearchEntity,
   resource: Resource,
   action: Action,
-  context: Type.Optional(FreeObject),
+  context: Type.Optional(Context),
   page: PageRequest,
 });
 export const ResourceSearchRequest = open({
   subject: Subject,
   resource: SearchEntity,
   action: Action,
-  context: Type.Optional(FreeObject),
+  context: Type.Optional(Context),
   page: PageRequest,
 });
 export const ActionSearchRequest = open({
   subject: Subject,
   resource: Resource,
-  context: Type.Optional(FreeObject),
+  context: Type.Optional(Context),
   page: PageRequest,
 });
 

@@ -40,6 +40,7 @@ export function decisionEvents(
       ? { type: 'application' as const, id: request.callerId }
       : { type: 'system' as const, id: 'pdp' };
   const authLevel = text(own(request.context, 'auth_level'), 40);
+  const session = request.session;
   const breakGlass = d.breakGlass
     ? (own(request.context, 'break_glass') as Record<string, unknown> | undefined)
     : undefined;
@@ -61,6 +62,7 @@ export function decisionEvents(
     context: {
       ...(meta.requestId !== undefined ? { requestId: meta.requestId.slice(0, 200) } : {}),
       ...(authLevel !== undefined ? { authLevel } : {}),
+      ...(session?.id !== undefined ? { sessionId: session.id } : {}),
     },
     outcome: d.decision ? 'success' : 'denied',
     ...(d.decision ? {} : { reason: d.reasons[0] ?? 'not_permitted' }),
@@ -75,6 +77,15 @@ export function decisionEvents(
       ...(account ? {} : { subject: { type: request.subject.type, id: request.subject.id } }),
       ...(breakGlass ? { breakGlass: true } : {}),
       ...(unknownRecord ? { unknownRecord: true } : {}),
+      // Where the strength came from: Vigie's session (with its network, or why it lent none), or
+      // the application's word. Never the cookie secret nor the access token.
+      ...(session
+        ? session.problem === undefined
+          ? { authSource: 'session', networkPrefix: session.networkPrefix }
+          : { authSource: 'session', sessionProblem: session.problem }
+        : authLevel !== undefined
+          ? { authSource: 'claimed' }
+          : {}),
     },
     source: 'vigie',
   };

@@ -6,12 +6,30 @@ import { createAccessService, type AccessService } from './access.service.js';
 import { authzenRoutes } from './authzen.routes.js';
 import type { RecorderOptions } from './decision.recorder.js';
 import { createSearchService } from './search.service.js';
+import {
+  createSessionFacts,
+  databaseSessionSource,
+  type SessionFacts,
+  type SessionFactsSource,
+} from './session-facts.js';
 
 export interface AccessModule extends VigieModule {
   /** The PDP: evaluate, dry-run, the view and the ledger. */
   readonly service: AccessService;
   /** Freezes and step-up flags, for detection responses and the security team. */
   readonly controls: AccessControls;
+  /** Resolves the Vigie sessions AuthZEN requests name (strength, time, network). */
+  readonly sessions: SessionFacts;
+}
+
+export interface AccessModuleOptions {
+  policyDir?: string;
+  recorder?: RecorderOptions;
+  /**
+   * Where named sessions are read: by default Vigie's sessions table, without access tokens. Wire the
+   * OpenID Provider with `withAccessTokens(databaseSessionSource(db), sessionIdOfAccessToken)`.
+   */
+  sessionSource?: SessionFactsSource;
 }
 
 /**
@@ -20,21 +38,34 @@ export interface AccessModule extends VigieModule {
  */
 export function createAccessModule(
   core: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger' | 'config'>,
-  options: { policyDir?: string; recorder?: RecorderOptions } = {},
+  options: AccessModuleOptions = {},
 ): AccessModule {
   const service = createAccessService(core, options);
   const controls = createAccessControls(core, () => service.view);
-  const search = createSearchService(service, core.ids, core.clock);
+  const sessions = createSessionFacts({
+    source: options.sessionSource ?? databaseSessionSource(core.db),
+    bus: core.bus,
+    clock: core.clock,
+    idleMs: core.config.signIn.sessionIdleMs,
+  });
+  const search = createSearchService(service, core.ids, core.clock, sessions);
   const routes: FastifyPluginAsync = async (app) => {
-    await app.register(authzenRoutes(service, search));
+    await app.register(authzenRoutes(service, search, sessions));
     await app.register(accessAdminRoutes(core, service, controls));
   };
   return {
     name: 'access',
     service,
     controls,
+    sessions,
     routes,
-    start: () => service.start(),
-    stop: () => service.stop(),
+    start: () => {
+      sessions.start();
+      return service.start();
+    },
+    stop: () => {
+      sessions.stop();
+      return service.stop();
+    },
   };
 }

@@ -91,7 +91,9 @@ function deny(
  * records budgets atomically (see budget.ledger.ts). Deny overrides allow: every applicable deny rule
  * is evaluated first and any match denies; otherwise the first matching allow rule allows; no match
  * denies (`not_permitted`). Obligation rules add obligations to an allow. Without `commit` (search,
- * explain, policy tests in dry-run) nothing is recorded.
+ * explain, policy tests in dry-run) nothing is recorded. When the request named a Vigie session
+ * (`request.session`, resolved before this call), its context already carries the session's strength
+ * in place of the caller's claim; a session that lent none adds its problem code to a denial.
  */
 export function decide(
   policy: CompiledPolicy,
@@ -100,6 +102,21 @@ export function decide(
   request: DecisionRequest,
   nowMs: number,
   commit = true,
+): Decision {
+  const d = decideRules(policy, view, ledger, request, nowMs, commit);
+  // A named session that lent no strength says why, after the reason that denied.
+  const problem = request.session?.problem;
+  if (problem === undefined || d.decision || d.reasons.includes(problem)) return d;
+  return { ...d, reasons: [...d.reasons, problem] };
+}
+
+function decideRules(
+  policy: CompiledPolicy,
+  view: AccessView,
+  ledger: BudgetLedger,
+  request: DecisionRequest,
+  nowMs: number,
+  commit: boolean,
 ): Decision {
   const c = resolveContext(policy, view, ledger, request, nowMs);
   // Built in, whatever the policy says: a disabled account or application, or one of an inactive

@@ -7,6 +7,7 @@ import {
   hasRole,
   own,
   resourceAttribute,
+  sessionAttribute,
   subjectAttribute,
   type EvalContext,
 } from './policy.facts.js';
@@ -105,6 +106,8 @@ function compilePath(path: string): Getter {
       return () => undefined;
     case 'context':
       return chain((c) => own(c.request.context, first), rest);
+    case 'session':
+      return chain((c) => sessionAttribute(c, first), rest);
     default:
       return chain((c) => callerAttribute(c, first), rest);
   }

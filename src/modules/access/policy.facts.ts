@@ -16,6 +16,25 @@ export interface DecisionRequest {
   readonly context?: Readonly<Record<string, unknown>>;
   /** The registered application asking (from its token), when the request came through the API. */
   readonly callerId?: string;
+  /** Set when the request named a Vigie session (session-facts.ts resolved it before deciding). */
+  readonly session?: NamedSession;
+}
+
+/** Why a named session lends no strength: unknown, over, or another subject's. */
+export type SessionProblem = 'session_unknown' | 'session_ended' | 'session_subject_mismatch';
+
+/** A session a request named, checked against its subject; strength fields only when usable. */
+export interface NamedSession {
+  /** The session's public id, when known (never the cookie secret nor the access token). */
+  readonly id: string | undefined;
+  /** Undefined when the session is live and the subject's own. */
+  readonly problem: SessionProblem | undefined;
+  readonly method?: string;
+  readonly authLevel?: string;
+  readonly aal?: string;
+  readonly amr?: readonly string[];
+  readonly authTimeMs?: number;
+  readonly networkPrefix?: string;
 }
 
 /**
@@ -99,6 +118,8 @@ export const FACTS: ReadonlyMap<string, (c: EvalContext) => boolean> = new Map<
   ['resource.sealed', (c) => c.record >= 0 && c.view.follows.isSealed(c.record)],
   ['resource.decoy', (c) => c.record >= 0 && c.view.follows.isDecoy(c.record)],
   ['context.phishing_resistant', (c) => own(c.request.context, 'auth_level') === 'phishing_resistant'],
+  ['session.named', (c) => c.request.session !== undefined],
+  ['session.live', (c) => c.request.session !== undefined && c.request.session.problem === undefined],
   [
     'break_glass.within_cap',
     (c) => c.account !== undefined && c.ledger.breakGlassUses(c.account.id, day(c.nowMs)) < c.breakGlassCap,
@@ -145,6 +166,34 @@ export function resourceAttribute(c: EvalContext, name: string): unknown {
     if (name === 'decoy') return c.view.follows.isDecoy(c.record);
   }
   return undefined;
+}
+
+/**
+ * The named session's facts (for `session.<name>` paths): `status` is `live`, a problem code, or
+ * `none` when the request named no session; the others are set only for a live session.
+ */
+export function sessionAttribute(c: EvalContext, name: string): unknown {
+  const s = c.request.session;
+  if (name === 'status') return s === undefined ? 'none' : (s.problem ?? 'live');
+  if (s === undefined || s.problem !== undefined) return undefined;
+  switch (name) {
+    case 'id':
+      return s.id;
+    case 'method':
+      return s.method;
+    case 'auth_level':
+      return s.authLevel;
+    case 'aal':
+      return s.aal;
+    case 'amr':
+      return s.amr;
+    case 'network_prefix':
+      return s.networkPrefix;
+    case 'minutes_since_auth':
+      return s.authTimeMs === undefined ? undefined : (c.nowMs - s.authTimeMs) / 60_000;
+    default:
+      return undefined;
+  }
 }
 
 export function callerAttribute(c: EvalContext, name: string): unknown {

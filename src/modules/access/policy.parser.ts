@@ -22,7 +22,7 @@ import type {
 
 const NAME = /^[a-z][a-z0-9_.:-]{0,79}$/i;
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
-const PATH = /^(subject|resource|action|context|caller)(\.[A-Za-z0-9_$-]{1,64}){1,6}$/;
+const PATH = /^(subject|resource|action|context|caller|session)(\.[A-Za-z0-9_$-]{1,64}){1,6}$/;
 const ROLE = /^[a-z][a-z0-9_]{0,63}$/;
 const OPS = ['fact', 'not', 'all', 'any', 'eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'present', 'has_role'];
 const ALL_OPS = [...OPS, 'hour_between'];
@@ -207,7 +207,7 @@ function parseOperand(r: YamlReader, node: Node): Operand {
   if (
     isScalar(node) &&
     typeof node.value === 'string' &&
-    /^(subject|resource|action|context|caller)\./.test(node.value)
+    /^(subject|resource|action|context|caller|session)\./.test(node.value)
   ) {
     if (!PATH.test(node.value)) r.fail(node, `malformed path "${node.value.slice(0, 60)}"`);
     return { kind: 'path', path: node.value };

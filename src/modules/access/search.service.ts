@@ -4,6 +4,7 @@ import { invalid } from '../../shared/errors.js';
 import type { IdGenerator } from '../../shared/ids.js';
 import type { AccessService } from './access.service.js';
 import type { DecisionRequest, RequestEntity } from './policy.facts.js';
+import type { SessionFacts, SessionLookup } from './session-facts.js';
 
 /*
  * AuthZEN subject, resource and action search. Candidates come from the view (accounts,
@@ -22,6 +23,8 @@ export interface SearchInput {
   readonly context?: Record<string, unknown>;
   readonly page?: { token?: string; next_token?: string; limit?: number };
   readonly callerId: string;
+  /** The Vigie session the context named, looked up by the route (see session-facts.ts). */
+  readonly session?: SessionLookup;
 }
 
 export interface SearchOutput<T> {
@@ -33,7 +36,7 @@ const DEFAULT_LIMIT = 50;
 const MAX_CANDIDATES = 200_000;
 
 function fingerprint(kind: SearchKind, input: SearchInput, policyVersion: string): string {
-  const { page: _page, ...rest } = input;
+  const { page: _page, session: _session, ...rest } = input;
   return createHash('sha256')
     .update(`${kind}\0${policyVersion}\0${canonicalJson(rest)}`)
     .digest('base64url')
@@ -68,23 +71,35 @@ function page<T>(all: T[], input: SearchInput, fp: string): SearchOutput<T> {
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-export function createSearchService(access: AccessService, ids: IdGenerator, clock: { now(): Date }) {
+export function createSearchService(
+  access: AccessService,
+  ids: IdGenerator,
+  clock: { now(): Date },
+  sessions?: Pick<SessionFacts, 'apply'>,
+) {
+  // The session applied to the subject once, reused for every candidate resource or action.
+  let bound: { subject: RequestEntity; applied: DecisionRequest } | undefined;
+
   function request(
     input: SearchInput,
     subject: RequestEntity,
     resource: RequestEntity,
     action: string,
   ): DecisionRequest {
-    return {
+    const r: DecisionRequest = {
       subject,
       resource,
       action: { name: action, ...(input.action?.properties ? { properties: input.action.properties } : {}) },
       ...(input.context ? { context: input.context } : {}),
       callerId: input.callerId,
     };
+    if (!input.session || !sessions) return r;
+    if (bound?.subject !== subject) bound = { subject, applied: sessions.apply(r, input.session) };
+    return { ...r, context: bound.applied.context, session: bound.applied.session! };
   }
 
   function journal(kind: SearchKind, input: SearchInput, count: number): void {
+    bound = undefined;
     access.record([
       {
         id: ids.next(),

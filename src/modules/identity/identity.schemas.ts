@@ -198,6 +198,31 @@ export const InventoryItem = Type.Object({
   expiresAt: Nullable(Type.String()),
   lastSeenAt: Nullable(Type.String()),
   mfaStrength: Nullable(Type.String()),
+  authentication: Type.Object(
+    {
+      passkeys: Type.Object({
+        count: Type.Integer(),
+        userVerified: Type.Integer({ description: 'registered with user verification (PIN, biometric)' }),
+        deviceBound: Type.Integer({ description: 'not backup-eligible: claims to stay on its device' }),
+        synced: Type.Integer({ description: 'backup-eligible: can be synced (at most AAL2)' }),
+      }),
+      totp: Type.Boolean({ description: 'a confirmed, unrevoked TOTP credential' }),
+      sessions: Type.Array(
+        Type.Object({
+          id: Id,
+          method: Type.String({ description: 'passkey | totp' }),
+          authLevel: Type.String({
+            description: 'phishing_resistant | phishing_resistant_single_factor | not_phishing_resistant',
+          }),
+          aal: Type.String({ description: 'NIST SP 800-63B assurance level: aal1 | aal2 | aal3' }),
+          signedInAt: Type.String(),
+          lastSeenAt: Type.String(),
+        }),
+        { description: 'live sessions, most recently seen first (at most 10)' },
+      ),
+    },
+    { description: 'how the holder can sign in, and how strongly they are signed in now' },
+  ),
 });
 
 export const ApiToken = Type.Object({

@@ -37,7 +37,7 @@ export function createIdentityService(
     accounts,
     roles,
     tokens,
-    privilegedInventory: createInventoryService(deps),
+    privilegedInventory: createInventoryService(deps, { sessionIdleMs: core.config.signIn.sessionIdleMs }),
     bootstrapAdmin: createBootstrapService(deps),
     issueAdminToken: createAdminTokenService(deps),
     suspendAccount: accountStatus.suspendAccount,

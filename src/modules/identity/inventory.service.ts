@@ -2,17 +2,22 @@ import type { Actor } from '../../shared/principal.js';
 import { asAdminActor, scopeRoots } from './actor.js';
 import type { IdentityDeps, PageRequest } from './identity.deps.js';
 import { idPage } from './identity.paging.js';
+import { authenticationOf } from './inventory.repository.js';
 import * as repo from './role.repository.js';
 
 /**
  * The privileged-account inventory: every live or requested grant of a privileged role within the
  * reader's inventory.read scope, with who granted and approved it, when the holder was last seen,
- * and its MFA strength (null until interactive sign-in records one).
+ * its MFA strength (null until interactive sign-in records one), and its authentication: passkeys
+ * (user-verified, device-bound or synced), TOTP, and the strength of its live sessions.
  */
-export function createInventoryService(deps: Pick<IdentityDeps, 'db' | 'dialect'>) {
+export function createInventoryService(
+  deps: Pick<IdentityDeps, 'db' | 'dialect' | 'clock'>,
+  options: { sessionIdleMs: number },
+) {
   return async function privilegedInventory(actorIn: Actor, req: PageRequest) {
     const actor = asAdminActor(actorIn);
-    return idPage(
+    const page = await idPage(
       req,
       (window) =>
         repo.privilegedInventory(deps.db, deps.dialect, {
@@ -36,6 +41,16 @@ export function createInventoryService(deps: Pick<IdentityDeps, 'db' | 'dialect'
         mfaStrength: r.mfa_strength,
       }),
     );
+    const now = deps.clock.now();
+    const strength = await authenticationOf(
+      deps.db,
+      page.items.map((i) => i.accountId),
+      {
+        now: now.toISOString(),
+        idleSince: new Date(now.getTime() - options.sessionIdleMs).toISOString(),
+      },
+    );
+    return { ...page, items: page.items.map((i) => ({ ...i, authentication: strength.get(i.accountId)! })) };
   };
 }
 

@@ -6,6 +6,7 @@ import { loadKeyFile } from '../../shared/key-file.js';
 import { createCeremonies } from './ceremony.service.js';
 import { createEnrolmentMailer } from './enrolment.mailer.js';
 import { createEnrolmentService } from './enrolment.service.js';
+import { createFederation } from './federation/index.js';
 import { createPasskeyService } from './passkey.service.js';
 import { createSignInBrake } from './sign-in.brake.js';
 import type { SignInDeps } from './sign-in.deps.js';
@@ -63,6 +64,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
     brake,
     approverMinAgeDays: core.config.delegation.approverMinAgeDays,
   });
+  const federation = createFederation(deps, { providers: core.config.federation, sessions, brake });
   let unsubscribe: (() => void) | undefined;
   const routes: FastifyPluginAsync = (app) => {
     signInRoutes(app, {
@@ -79,6 +81,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
       sessionAbsoluteMs: core.config.signIn.sessionAbsoluteMs,
     });
     recoveryRoutes(app, { stepUp, recovery, reenrolment, sessions });
+    federation.routes(app);
     signInPages(app);
     return Promise.resolve();
   };

@@ -45,3 +45,24 @@ export const TOTP_STRENGTH: SessionStrength = Object.freeze({
   aal: 'aal2',
   amr: Object.freeze(['otp']),
 });
+
+/**
+ * A federated sign-in (method `federated`). Vigie cannot see the upstream's authenticator, so a
+ * proof the operator lists as phishing-resistant counts AAL2 at most; a proof that is not is never
+ * enough alone: the local passkey that must follow gives the session its strength, and the
+ * upstream's amr are kept beside the passkey's for the record. Upstream amr are filtered to RFC 8176
+ * shaped tokens.
+ */
+export function federatedStrengthOf(facts: {
+  readonly upstreamAmr: readonly string[];
+  readonly phishingResistant: boolean;
+  readonly localPasskey?: SessionStrength;
+}): SessionStrength {
+  const upstream = facts.upstreamAmr.filter((a) => /^[a-z]{2,8}$/.test(a)).map((a) => `fed:${a}`);
+  if (facts.localPasskey)
+    return { ...facts.localPasskey, amr: [...new Set([...facts.localPasskey.amr, 'fed', ...upstream])] };
+  // A relayable upstream proof alone opens nothing: reaching here without a passkey is a bug.
+  if (!facts.phishingResistant)
+    throw new Error('a federated proof that is not phishing-resistant needs a passkey');
+  return { authLevel: 'phishing_resistant', aal: 'aal2', amr: ['fed', ...upstream] };
+}

@@ -16,6 +16,7 @@ const PAGES: Record<string, string> = {
   '/step-up': 'step-up.html',
   '/recovery': 'recovery.html',
   '/totp': 'totp.html',
+  '/sign-in/federation': 'federation.html',
 };
 
 const TYPES: Record<string, string> = {

@@ -9,6 +9,7 @@ import { createAuthFailureBrake } from './http/auth-brake.js';
 import { installAuthentication } from './http/authenticate.js';
 import { installErrorHandler } from './http/errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
+import { installStepUpGate } from './http/step-up.js';
 import { ErrorResponse } from './http/schemas.js';
 
 export interface AppOptions {
@@ -68,6 +69,7 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
     sessions: container.sessions,
     origin: container.core.config.signIn.origin,
   });
+  installStepUpGate(app, { ...container.core, maxAgeMs: container.core.config.signIn.stepUpMaxAgeMs });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', String(request.id));
   });

@@ -53,6 +53,8 @@ export function signInSettings(env: Env): Config['signIn'] {
     lockWindowMs: integer(env, 'VIGIE_SIGN_IN_LOCK_MINUTES', 15, 1, 1440) * 60_000,
     delayAfter,
     totpEnabled: flag(env, 'VIGIE_TOTP_ENABLED', true),
+    stepUpMaxAgeMs: integer(env, 'VIGIE_STEP_UP_MAX_AGE_SECONDS', 300, 30, 300) * 1000,
+    reenrolmentTtlHours: integer(env, 'VIGIE_REENROLMENT_TTL_HOURS', 72, 1, 720),
   });
 }
 

@@ -102,6 +102,10 @@ export interface Config {
     readonly delayAfter: number;
     /** TOTP as a second sign-in method, where the TOTP policy allows it (VIGIE_TOTP_ENABLED). */
     readonly totpEnabled: boolean;
+    /** How old a step-up may be for the acts that need one (VIGIE_STEP_UP_MAX_AGE_SECONDS). */
+    readonly stepUpMaxAgeMs: number;
+    /** How long a re-enrolment request waits for its second person (VIGIE_REENROLMENT_TTL_HOURS). */
+    readonly reenrolmentTtlHours: number;
   };
   /** Upstream OpenID Providers Vigie signs people in through (src/modules/sign-in/federation/); none by default. */
   readonly federation: readonly FederationProviderConfig[];

@@ -45,11 +45,29 @@ async function load() {
           ),
         ),
       );
+    const recovery = await getJson('/api/v1/auth/recovery-codes');
+    document.getElementById('recovery-status').textContent =
+      recovery.remaining > 0
+        ? `${recovery.remaining} code(s) inutilisé(s) / unused code(s)`
+        : 'Aucun code de secours / No recovery code';
   } catch (error) {
     if (error.status === 401) location.assign('/sign-in');
     else sayError(error);
   }
 }
+
+document.getElementById('recovery-generate').addEventListener('click', async () => {
+  try {
+    const { codes } = await postJson('/api/v1/auth/recovery-codes');
+    document.getElementById('recovery-codes').replaceChildren(...codes.map((c) => item(c)));
+    document.getElementById('recovery-shown').hidden = false;
+    await load();
+  } catch (error) {
+    // Codes outlive every session: generating them asks for a fresh confirmation first.
+    if (error.code === 'STEP_UP_REQUIRED') location.assign('/step-up?return=/account');
+    else sayError(error);
+  }
+});
 
 document.getElementById('sign-out-everywhere').addEventListener('click', async () => {
   try {

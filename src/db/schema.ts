@@ -79,6 +79,10 @@ export interface ApiTokenTable {
   expires_at: string | null;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** 'operator' (CLI, bootstrap) | 'session' | 'token' | 'application' | 'legacy' (before 0011). */
+  minted_via: string;
+  /** 1 when the token may perform the acts that need a step-up (docs/sign-in.md). */
+  step_up: number;
 }
 
 export interface ApplicationTable {
@@ -161,6 +165,8 @@ export interface Database {
   enrolment_links: EnrolmentLinkTable;
   sessions: SessionTable;
   totp_credentials: TotpCredentialTable;
+  recovery_codes: RecoveryCodeTable;
+  reenrolments: ReenrolmentTable;
   federated_identities: FederatedIdentityTable;
   federation_transactions: FederationTransactionTable;
   oidc_artifacts: OidcArtifactTable;
@@ -236,6 +242,33 @@ export interface SessionTable {
   absolute_expires_at: string;
   ended_at: string | null;
   end_reason: string | null;
+  /** The last user-verified passkey assertion of this session (step-up), if any. */
+  step_up_at: string | null;
+}
+
+/** A one-time recovery code: only its HMAC-SHA-256 under a key kept beside the database. */
+export interface RecoveryCodeTable {
+  id: string;
+  account_id: string;
+  batch_id: string;
+  code_hash: string;
+  created_at: string;
+  used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A re-enrolment of an account that lost every authenticator, approved by a second person. */
+export interface ReenrolmentTable {
+  id: string;
+  account_id: string;
+  organisation_id: string;
+  requested_by: string | null;
+  reason: string;
+  status: string;
+  created_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
 }
 
 /** A TOTP shared secret, encrypted at rest; pending until confirmed by a first valid code. */

@@ -13,12 +13,15 @@ export interface Grant {
 /** How a session principal signed in (sign-in module); absent for an API token. */
 export interface SessionFacts {
   readonly id: string;
-  readonly method: 'passkey' | 'totp' | 'federated';
+  /** `recovery`: opened with a recovery code, good only for registering a new passkey. */
+  readonly method: 'passkey' | 'totp' | 'federated' | 'recovery';
   readonly aal: 'aal1' | 'aal2' | 'aal3';
   /** RFC 8176 authentication method references. */
   readonly amr: readonly string[];
   /** When the session ends at the latest, whatever its activity. */
   readonly absoluteExpiresAt: string;
+  /** The last user-verified passkey assertion of this session (step-up), if any. */
+  readonly stepUpAt?: string;
 }
 
 export interface AccountPrincipal {
@@ -30,6 +33,11 @@ export interface AccountPrincipal {
   readonly grants: readonly Grant[];
   readonly authLevel: string;
   readonly session?: SessionFacts;
+  /**
+   * An API token minted by the operator (CLI, bootstrap) or under a step-up: it may perform the
+   * acts that need a step-up (automation). Absent for a session and for any other token.
+   */
+  readonly tokenStepUp?: true;
 }
 
 export interface ApplicationPrincipal {

@@ -140,6 +140,10 @@ export async function issueToken(
       expires_at: null,
       last_used_at: null,
       revoked_at: null,
+      // A scene's token stands for one the operator issued (`vigie admin token`): it may perform
+      // the acts that need a step-up, as automation does.
+      minted_via: principalType === 'account' ? 'operator' : 'application',
+      step_up: principalType === 'account' ? 1 : 0,
     })
     .execute();
   return secret;

@@ -138,3 +138,19 @@ export async function settleMail(t: TestApp): Promise<void> {
   const m = t.container.modules.find((x): x is SignInModule => x.name === 'sign-in');
   await m!.enrolment.settle();
 }
+
+/** The step-up ceremony inside the browser's session: a user-verified assertion by its passkey. */
+export async function stepUp(
+  t: TestApp,
+  browser: Browser,
+  authenticator: SoftAuthenticator,
+  assert: Parameters<SoftAuthenticator['assert']>[1] = {},
+) {
+  const start = await call(t, browser, 'POST', '/api/v1/auth/step-up/options');
+  if (start.statusCode !== 200) return start;
+  const { ceremonyId, options: request } = start.json();
+  return call(t, browser, 'POST', '/api/v1/auth/step-up/verify', {
+    ceremonyId,
+    response: authenticator.assert(request, assert),
+  });
+}

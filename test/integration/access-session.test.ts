@@ -11,6 +11,7 @@ import {
   newBrowser,
   sessionCookieOf,
   signIn,
+  stepUp,
   type Browser,
   type Sink,
 } from '../helpers/sign-in-scene.js';
@@ -133,7 +134,10 @@ describe('authentication strength from the Vigie session the request names', () 
     approverBrowser = (await passkeySession(s.approver.id, 'approver@ml.test')).browser;
 
     // The clerk enrols TOTP from a passkey session, then signs in with a code elsewhere.
-    const clerkPasskey = (await passkeySession(clerk.id, 'clerk@ml.test')).browser;
+    const clerk0 = await passkeySession(clerk.id, 'clerk@ml.test');
+    const clerkPasskey = clerk0.browser;
+    // Enrolling TOTP needs a step-up (docs/sign-in.md, Step-up).
+    expect((await stepUp(t, clerkPasskey, clerk0.authenticator)).statusCode).toBe(200);
     const started = await call(t, clerkPasskey, 'POST', '/api/v1/auth/totp/enrolment');
     expect(started.statusCode).toBe(201);
     const totp = URI.parse(started.json().uri) as TOTP;

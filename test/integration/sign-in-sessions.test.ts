@@ -8,6 +8,7 @@ import {
   FIREFOX_UA,
   newBrowser,
   signIn,
+  stepUp,
   type Browser,
 } from '../helpers/sign-in-scene.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
@@ -170,7 +171,7 @@ describe('passkey sign-in and sessions', () => {
   });
 
   it('demands the configured Origin on a cookie-authenticated change', async () => {
-    const { browser } = await enrolled('csrf@ml.test');
+    const { browser, authenticator } = await enrolled('csrf@ml.test');
     const noOrigin = await call(t, browser, 'POST', '/api/v1/auth/sign-out', undefined, { origin: '' });
     expect(noOrigin.statusCode).toBe(403);
     expect(noOrigin.json().error.code).toBe('CSRF_ORIGIN_MISMATCH');
@@ -184,6 +185,8 @@ describe('passkey sign-in and sessions', () => {
     );
     expect(evil.statusCode).toBe(403);
     expect(evil.json().error.code).toBe('CSRF_ORIGIN_MISMATCH');
+    // Minting a token from a session needs a step-up (docs/sign-in.md, Step-up).
+    expect((await stepUp(t, browser, authenticator)).statusCode).toBe(200);
     const token = await call(t, browser, 'POST', '/api/v1/tokens', { name: 'from a session' });
     expect(token.statusCode).toBe(201);
     const out = await call(t, browser, 'POST', '/api/v1/auth/sign-out');

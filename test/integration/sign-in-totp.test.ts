@@ -9,6 +9,7 @@ import {
   newBrowser,
   type Browser,
   sessionCookieOf,
+  stepUp,
 } from '../helpers/sign-in-scene.js';
 import { startSmtpSink } from '../helpers/smtp-sink.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
@@ -46,8 +47,10 @@ describe('TOTP sign-in', () => {
     const account = await createAccount(t, scene.adminToken, organisationId, email);
     const link = await sink.linkFor(email);
     const b = browser();
-    const { verify } = await enrolWithLink(t, b, link.secret);
+    const { verify, authenticator } = await enrolWithLink(t, b, link.secret);
     expect(verify!.statusCode).toBe(201);
+    // Enrolling TOTP needs a step-up (docs/sign-in.md, Step-up).
+    expect((await stepUp(t, b, authenticator)).statusCode).toBe(200);
     return { account, browser: b };
   }
 
@@ -266,7 +269,11 @@ describe('TOTP sign-in', () => {
     viaTotp.cookie = sessionCookieOf(res);
     const fromTotp = await call(t, viaTotp, 'POST', '/api/v1/auth/totp/enrolment');
     expect(fromTotp.statusCode).toBe(403);
-    expect(fromTotp.json().error.code).toBe('PASSKEY_SESSION_REQUIRED');
+    // A TOTP session can never step up, so the step-up gate refuses it before the enrolment does.
+    expect(fromTotp.json().error).toMatchObject({
+      code: 'STEP_UP_REQUIRED',
+      details: { act: 'totp.enrol', reason: 'passkey_session_required' },
+    });
 
     const revoked = await call(t, owner, 'DELETE', '/api/v1/auth/totp');
     expect(revoked.statusCode).toBe(200);
@@ -364,8 +371,9 @@ describe('TOTP switched off (VIGIE_TOTP_ENABLED=false)', () => {
   it('refuses enrolment to everyone and answers sign-in with SIGN_IN_FAILED', async () => {
     await createAccount(t, scene.adminToken, scene.structure.id, 'off@ml.test');
     const b = newBrowser();
-    const { verify } = await enrolWithLink(t, b, (await sink.linkFor('off@ml.test')).secret);
+    const { verify, authenticator } = await enrolWithLink(t, b, (await sink.linkFor('off@ml.test')).secret);
     expect(verify!.statusCode).toBe(201);
+    expect((await stepUp(t, b, authenticator)).statusCode).toBe(200);
     const refused = await call(t, b, 'POST', '/api/v1/auth/totp/enrolment');
     expect(refused.statusCode).toBe(403);
     expect(refused.json().error).toMatchObject({ code: 'TOTP_NOT_ALLOWED', details: { reason: 'disabled' } });

@@ -74,6 +74,9 @@ describe('token lifetimes', () => {
       accountId: scene.admin.id,
       expiresAt: body.expiresAt,
       mintedWith: minting.id,
+      // Minted by a token that may perform step-up acts (the operator's): so may this one.
+      mintedVia: 'token',
+      stepUp: true,
     });
     expect(event.payload).not.toContain(body.secret);
     expect(event.payload).not.toContain(body.secret.slice(4));

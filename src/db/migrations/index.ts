@@ -9,6 +9,7 @@ import * as signIn from './0006_sign_in.js';
 import * as totp from './0007_totp.js';
 import * as oidcProvider from './0008_oidc_provider.js';
 import * as federation from './0010_federation.js';
+import * as stepUpRecovery from './0011_step_up_recovery.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '0007_totp': totp,
   '0008_oidc_provider': oidcProvider,
   '0010_federation': federation,
+  '0011_step_up_recovery': stepUpRecovery,
 };

@@ -152,6 +152,7 @@ export function accessAdminRoutes(
       app.post(
         path,
         {
+          config: { stepUp: 'response.execute' },
           schema: {
             tags,
             summary: clear
@@ -182,6 +183,7 @@ export function accessAdminRoutes(
       app.post(
         path,
         {
+          config: { stepUp: 'response.execute' },
           schema: {
             tags,
             summary: clear ? 'Clear a step-up requirement' : 'Require a phishing-resistant re-authentication',
@@ -204,6 +206,7 @@ export function accessAdminRoutes(
     app.post(
       '/api/v1/access/export-approvals',
       {
+        config: { stepUp: 'access.export' },
         schema: {
           tags,
           summary: 'Approve a large export (four eyes); the token is shown once',

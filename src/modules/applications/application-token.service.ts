@@ -74,6 +74,8 @@ export function createApplicationTokens(deps: ApplicationsDeps, load: Loader) {
             expires_at: expiresAt,
             last_used_at: null,
             revoked_at: null,
+            minted_via: 'application',
+            step_up: 0,
           };
           await insertToken(trx, row);
           ctx.emit({

@@ -151,6 +151,7 @@ export function detectionRoutes(detection: DetectionService): FastifyPluginAsync
     app.post(
       '/api/v1/responses/:id/undo',
       {
+        config: { stepUp: 'response.execute' },
         schema: {
           tags,
           params: IdParams,

@@ -82,9 +82,10 @@ export function accountRoutes(
   app.post(
     '/api/v1/accounts/:id/approve',
     {
+      config: { stepUp: 'account.approve' },
       schema: {
         tags,
-        summary: 'Approve a pending account (four-eyes)',
+        summary: 'Approve a pending account (four-eyes, step-up)',
         params: IdParams,
         response: { 200: Account, ...Errors },
       },
@@ -94,9 +95,10 @@ export function accountRoutes(
   app.post(
     '/api/v1/accounts/:id/suspend',
     {
+      config: { stepUp: 'account.suspend' },
       schema: {
         tags,
-        summary: 'Suspend an account, or with lineage:true the account and its whole lineage',
+        summary: 'Suspend an account, or with lineage:true the account and its whole lineage (step-up)',
         params: IdParams,
         body: SuspendBody,
         response: { 200: SuspendResult, ...Errors },
@@ -116,9 +118,10 @@ export function accountRoutes(
   app.post(
     '/api/v1/accounts/:id/reactivate',
     {
+      config: { stepUp: 'account.suspend' },
       schema: {
         tags,
-        summary: 'Reactivate a suspended account (a never-approved one returns to pending)',
+        summary: 'Reactivate a suspended account (a never-approved one returns to pending; step-up)',
         params: IdParams,
         body: ReasonBody,
         response: { 200: Account, ...Errors },
@@ -135,9 +138,10 @@ export function accountRoutes(
   app.post(
     '/api/v1/accounts/:id/disable',
     {
+      config: { stepUp: 'account.suspend' },
       schema: {
         tags,
-        summary: 'Disable an account (final)',
+        summary: 'Disable an account (final; step-up)',
         params: IdParams,
         body: ReasonBody,
         response: { 200: Account, ...Errors },

@@ -51,11 +51,13 @@ export function createAdminTokenService(deps: IdentityDeps) {
           name: 'cli',
           createdBy: null,
           expiresAt,
+          mintedVia: 'operator',
+          stepUp: true,
         });
         ctx.emit(
           identityEvent('token.issued', actor, {
             target: { type: 'token', id: token.id },
-            data: { accountId: account.id, expiresAt, mintedWith: null },
+            data: { accountId: account.id, expiresAt, mintedWith: null, mintedVia: 'operator', stepUp: true },
             meta,
           }),
         );

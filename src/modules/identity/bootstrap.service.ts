@@ -137,6 +137,8 @@ export function createBootstrapService(deps: IdentityDeps) {
           name: 'bootstrap',
           createdBy: null,
           expiresAt,
+          mintedVia: 'operator',
+          stepUp: true,
         });
         ctx.emit(
           identityEvent('token.issued', actor, {

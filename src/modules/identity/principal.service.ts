@@ -95,6 +95,7 @@ export function createPrincipalResolver(deps: { db: Db; clock: Clock }): Princip
           tokenId: token.id,
           grants: loaded.grants,
           authLevel: 'api_token',
+          ...(token.step_up === 1 ? { tokenStepUp: true as const } : {}),
         },
         expiresAt: earliest([token.expires_at, loaded.expiresAt]),
       };

@@ -54,9 +54,16 @@ export function roleRoutes(base: FastifyInstance, roles: RoleService, inventory:
   app.post(
     '/api/v1/roles/assignments',
     {
+      config: {
+        stepUp: {
+          act: 'role.grant_privileged',
+          when: (request) => roles.isPrivilegedRole((request.body as { roleId: string }).roleId),
+        },
+      },
       schema: {
         tags,
-        summary: 'Grant a role over an organisation subtree (privileged roles wait for four-eyes)',
+        summary:
+          'Grant a role over an organisation subtree (privileged roles wait for four-eyes, and need a step-up)',
         body: GrantBody,
         response: { 201: Assignment, ...Errors },
       },
@@ -79,9 +86,10 @@ export function roleRoutes(base: FastifyInstance, roles: RoleService, inventory:
   app.post(
     '/api/v1/roles/assignments/:id/approve',
     {
+      config: { stepUp: 'role.grant_privileged' },
       schema: {
         tags,
-        summary: 'Approve a privileged grant (four-eyes)',
+        summary: 'Approve a privileged grant (four-eyes, step-up)',
         params: IdParams,
         response: { 200: Assignment, ...Errors },
       },

@@ -283,9 +283,15 @@ export function createRoleService(deps: IdentityDeps) {
     );
   }
 
+  /** Whether a role id names a privileged role (an unknown one is not: grant answers it 404). */
+  async function isPrivilegedRole(roleId: string): Promise<boolean> {
+    return (await repo.findRole(deps.db, roleId))?.privileged === 1;
+  }
+
   return {
     syncBuiltinRoles,
     listRoles,
+    isPrivilegedRole,
     grant,
     approveGrant,
     revoke,

@@ -22,9 +22,12 @@ export function tokenRoutes(base: FastifyInstance, tokens: TokenService): void {
   app.post(
     '/api/v1/tokens',
     {
+      // A session that could mint a token without a step-up would hand a thief a way around it.
+      config: { stepUp: 'token.issue' },
       schema: {
         tags,
-        summary: 'Issue an API token for yourself (shown once)',
+        summary:
+          'Issue an API token for yourself (shown once; from a session, needs a step-up and may then perform step-up acts)',
         body: IssueTokenBody,
         response: { 201: IssuedToken, ...Errors },
       },

@@ -45,7 +45,15 @@ function ownerOf(actor: Actor): string {
 export async function writeAccountToken(
   ctx: Pick<CommandContext, 'trx' | 'now'>,
   deps: Pick<IdentityDeps, 'ids'>,
-  input: { accountId: string; name: string; createdBy: string | null; expiresAt: string },
+  input: {
+    accountId: string;
+    name: string;
+    createdBy: string | null;
+    expiresAt: string;
+    /** How it is minted, and whether it may perform the acts that need a step-up. */
+    mintedVia: 'operator' | 'session' | 'token';
+    stepUp: boolean;
+  },
 ): Promise<{ token: ApiToken; secret: string }> {
   const secret = generateTokenSecret();
   const at = ctx.now.toISOString();
@@ -61,6 +69,8 @@ export async function writeAccountToken(
     expires_at: input.expiresAt,
     last_used_at: null,
     revoked_at: null,
+    minted_via: input.mintedVia,
+    step_up: input.stepUp ? 1 : 0,
   };
   await repo.insertToken(ctx.trx, row);
   return { token: presentToken(row), secret };
@@ -92,16 +102,32 @@ export function createTokenService(deps: IdentityDeps) {
             input.expiresInDays !== undefined ? ctx.now.getTime() + input.expiresInDays * DAY_MS : undefined,
           parentExpiresAt,
         });
+        // A session reaches here only through the step-up gate (POST /api/v1/tokens is a step-up
+        // act); a token passes on what it was itself allowed: no minting launders a missing step-up.
+        const session = actor.kind === 'account' ? actor.session : undefined;
+        const stepUp =
+          actor.kind === 'account' &&
+          (session
+            ? session.method === 'passkey' && session.stepUpAt !== undefined
+            : actor.tokenStepUp === true);
         const issued = await writeAccountToken(ctx, deps, {
           name: input.name,
           accountId,
           createdBy: accountId,
           expiresAt,
+          mintedVia: session ? 'session' : 'token',
+          stepUp,
         });
         ctx.emit(
           identityEvent('token.issued', actor, {
             target: { type: 'token', id: issued.token.id },
-            data: { accountId, expiresAt, mintedWith: actor.kind === 'system' ? null : actor.tokenId },
+            data: {
+              accountId,
+              expiresAt,
+              mintedWith: actor.kind === 'system' ? null : actor.tokenId,
+              mintedVia: session ? 'session' : 'token',
+              stepUp,
+            },
             meta,
           }),
         );

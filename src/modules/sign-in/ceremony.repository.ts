@@ -3,7 +3,7 @@ import type { Executor } from '../../db/database.js';
 import type { PasskeyCeremonyTable } from '../../db/schema.js';
 
 export type CeremonyRow = Selectable<PasskeyCeremonyTable>;
-export type CeremonyPurpose = 'registration' | 'enrolment' | 'sign_in';
+export type CeremonyPurpose = 'registration' | 'enrolment' | 'sign_in' | 'step_up';
 
 export async function insertCeremony(db: Executor, row: CeremonyRow): Promise<void> {
   await db.insertInto('passkey_ceremonies').values(row).execute();

@@ -17,6 +17,10 @@ import { createSessionService } from './session.service.js';
 import { createTotpEnrolmentService } from './totp-enrolment.service.js';
 import { createTotpSignInService } from './totp-sign-in.service.js';
 import { totpRoutes } from './totp.routes.js';
+import { recoveryRoutes } from './recovery.routes.js';
+import { createRecoveryService } from './recovery.service.js';
+import { createReenrolmentService } from './reenrolment.service.js';
+import { createStepUpService } from './step-up.service.js';
 
 export interface SignInModule extends VigieModule {
   readonly name: 'sign-in';
@@ -49,6 +53,17 @@ export function createSignInModule(core: CoreDeps): SignInModule {
   const key = () => (totpKey ??= loadKeyFile(path.join(core.config.dataDir, 'totp-secret.key')));
   const totpEnrolment = createTotpEnrolmentService(deps, { sessions, key });
   const totpSignIn = createTotpSignInService(deps, { sessions, brake, key });
+  const stepUp = createStepUpService(deps, { ceremonies, brake });
+  let recoveryKey: Promise<Buffer> | undefined;
+  // Beside the database too: a copy of the database alone cannot check a guessed recovery code.
+  const loadRecoveryKey = () =>
+    (recoveryKey ??= loadKeyFile(path.join(core.config.dataDir, 'recovery-code.key')));
+  const recovery = createRecoveryService(deps, { sessions, brake, key: loadRecoveryKey });
+  const reenrolment = createReenrolmentService(deps, {
+    enrolment,
+    brake,
+    approverMinAgeDays: core.config.delegation.approverMinAgeDays,
+  });
   const federation = createFederation(deps, { providers: core.config.federation, sessions, brake });
   let unsubscribe: (() => void) | undefined;
   const routes: FastifyPluginAsync = (app) => {
@@ -65,6 +80,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
       sessions,
       sessionAbsoluteMs: core.config.signIn.sessionAbsoluteMs,
     });
+    recoveryRoutes(app, { stepUp, recovery, reenrolment, sessions });
     federation.routes(app);
     signInPages(app);
     return Promise.resolve();
@@ -77,6 +93,7 @@ export function createSignInModule(core: CoreDeps): SignInModule {
     async start() {
       // Read at start so that a key file others may read stops Vigie at once, not at a first sign-in.
       if (core.config.signIn.totpEnabled) await key();
+      await loadRecoveryKey();
       unsubscribe = core.bus.subscribe((events) => enrolment.onEvents(events));
     },
     async stop() {

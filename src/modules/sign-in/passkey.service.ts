@@ -16,6 +16,10 @@ import {
 import type { RequestFacts, SignInDeps } from './sign-in.deps.js';
 import { signInErrors as E } from './sign-in.errors.js';
 import type { SessionService } from './session.service.js';
+import { contextOf } from './session.context.js';
+import { endSession } from './session.repository.js';
+import { strengthOf } from './session.strength.js';
+import type { SignedIn } from './sign-in.service.js';
 
 /** Live passkeys one account may hold: a few devices and a spare, few enough to review. */
 export const MAX_PASSKEYS = 10;
@@ -132,11 +136,16 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
     return { ceremonyId: id, options };
   }
 
+  /**
+   * Stores the new passkey. From a recovery session, the same transaction ends that session and
+   * opens a normal passkey session for the new key (a new id and secret: the privilege changed).
+   */
   async function completeRegistration(
     principal: AccountPrincipal,
     input: { ceremonyId: string; response: RegistrationResponseJSON; name: string },
-    meta: RequestFacts['meta'],
-  ): Promise<Passkey> {
+    request: RequestFacts,
+  ): Promise<{ passkey: Passkey; signedIn?: SignedIn }> {
+    const meta = request.meta;
     const ceremony = await ceremonies.take(input.ceremonyId, 'registration');
     // Another account's ceremony does not exist for this caller.
     if (ceremony.account_id !== principal.accountId) throw E.ceremonyInvalid();
@@ -145,8 +154,9 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
       challengeHash: ceremony.challenge_hash,
       requireUserVerification: ceremony.user_verification === 'required',
     });
-    const row = await runCommand(deps, (ctx) =>
-      storeCredential(
+    const recovery = principal.session?.method === 'recovery' ? principal.session : undefined;
+    return runCommand(deps, async (ctx) => {
+      const row = await storeCredential(
         ctx,
         deps,
         {
@@ -154,12 +164,63 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
           organisationId: principal.organisationId,
           credential,
           name: input.name,
-          via: 'session',
+          via: recovery ? 'recovery' : 'session',
         },
         meta,
-      ),
-    );
-    return presentPasskey(row);
+      );
+      if (!recovery) return { passkey: presentPasskey(row) };
+      if (!(await endSession(ctx.trx, recovery.id, ctx.now.toISOString(), 'recovered')))
+        throw E.sessionRequired();
+      ctx.emit({
+        kind: 'session.ended',
+        actor: { type: 'account', id: principal.accountId },
+        target: { type: 'session', id: recovery.id },
+        organisationId: principal.organisationId,
+        outcome: 'success',
+        data: { accountId: principal.accountId, reason: 'recovered', passkeyId: row.id },
+        context: meta,
+      });
+      const strength = strengthOf({
+        userVerified: credential.userVerified,
+        deviceType: credential.deviceType,
+      });
+      const opened = await sessions.open(ctx, {
+        accountId: principal.accountId,
+        method: 'passkey',
+        credentialId: row.id,
+        strength,
+        context: contextOf(request),
+      });
+      ctx.emit({
+        kind: 'auth.sign_in',
+        actor: { type: 'account', id: principal.accountId },
+        target: { type: 'account', id: principal.accountId },
+        organisationId: principal.organisationId,
+        outcome: 'success',
+        data: {
+          method: 'passkey',
+          via: 'recovery',
+          passkeyId: row.id,
+          sessionId: opened.row.id,
+          aal: strength.aal,
+          amr: strength.amr,
+          userVerified: credential.userVerified,
+          networkPrefix: opened.row.network_prefix,
+          browserFamily: opened.row.browser_family,
+        },
+        context: { ...meta, sessionId: opened.row.id, authLevel: strength.authLevel },
+      });
+      return {
+        passkey: presentPasskey(row),
+        signedIn: {
+          secret: opened.secret,
+          sessionId: opened.row.id,
+          accountId: principal.accountId,
+          aal: strength.aal,
+          absoluteExpiresAt: opened.row.absolute_expires_at,
+        },
+      };
+    });
   }
 
   async function listOwn(principal: AccountPrincipal): Promise<Passkey[]> {

@@ -83,16 +83,23 @@ export async function registrationOptions(
   });
 }
 
+/**
+ * Sign-in lists no credential (usernameless, nothing to enumerate); a step-up, for a known signed-in
+ * account, lists that account's passkeys and requires user verification.
+ */
 export async function authenticationOptions(
   policy: WebAuthnPolicy,
-  input: { challenge: string },
+  input: { challenge: string; userVerification?: UserVerification; allow?: readonly StoredCredential[] },
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
     rpID: policy.rpId,
     challenge: Buffer.from(input.challenge, 'base64url'),
     timeout: 300_000,
-    userVerification: 'preferred',
-    allowCredentials: [],
+    userVerification: input.userVerification ?? 'preferred',
+    allowCredentials: (input.allow ?? []).map((c) => ({
+      id: c.credentialId,
+      transports: c.transports as AuthenticatorTransport[],
+    })),
   });
 }
 

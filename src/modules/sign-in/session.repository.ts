@@ -16,6 +16,17 @@ export async function findSession(db: Executor, id: string): Promise<SessionRow 
   return db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Records a user-verified passkey assertion made in a live session (step-up). */
+export async function recordStepUp(db: Executor, id: string, at: string): Promise<boolean> {
+  const r = await db
+    .updateTable('sessions')
+    .set({ step_up_at: at })
+    .where('id', '=', id)
+    .where('ended_at', 'is', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 export async function touchSession(db: Executor, id: string, at: string): Promise<void> {
   await db.updateTable('sessions').set({ last_seen_at: at }).where('id', '=', id).execute();
 }

@@ -65,6 +65,8 @@ export function createSessionService(deps: SignInDeps) {
       credentialId: string;
       strength: SessionStrength;
       context: SessionContext;
+      /** A shorter absolute lifetime than the configured one (a recovery session). */
+      absoluteMs?: number;
     },
   ): Promise<{ row: repo.SessionRow; secret: string }> {
     const secret = newSecret();
@@ -82,9 +84,12 @@ export function createSessionService(deps: SignInDeps) {
       browser_family: input.context.browserFamily,
       created_at: at,
       last_seen_at: at,
-      absolute_expires_at: new Date(ctx.now.getTime() + deps.signIn.sessionAbsoluteMs).toISOString(),
+      absolute_expires_at: new Date(
+        ctx.now.getTime() + Math.min(input.absoluteMs ?? Infinity, deps.signIn.sessionAbsoluteMs),
+      ).toISOString(),
       ended_at: null,
       end_reason: null,
+      step_up_at: null,
     };
     await repo.insertSession(ctx.trx, row);
     return { row, secret };
@@ -181,6 +186,7 @@ export function createSessionService(deps: SignInDeps) {
           aal: row.aal as 'aal1' | 'aal2' | 'aal3',
           amr: JSON.parse(row.amr) as string[],
           absoluteExpiresAt: row.absolute_expires_at,
+          ...(row.step_up_at !== null ? { stepUpAt: row.step_up_at } : {}),
         },
       },
     };

@@ -9,7 +9,8 @@
  * Every passkey is phishing-resistant (origin-bound), so authLevel says whether it was also two-factor.
  */
 export interface SessionStrength {
-  readonly authLevel: 'phishing_resistant' | 'phishing_resistant_single_factor' | 'not_phishing_resistant';
+  readonly authLevel:
+    'phishing_resistant' | 'phishing_resistant_single_factor' | 'not_phishing_resistant' | 'recovery_code';
   readonly aal: 'aal1' | 'aal2' | 'aal3';
   readonly amr: readonly string[];
 }
@@ -28,6 +29,17 @@ export function strengthOf(facts: { userVerified: boolean; deviceType: string })
  * Vigie cannot verify that unlock, which strictly makes it a single-factor OTP (see docs/sign-in.md).
  * amr `otp` (RFC 8176).
  */
+/**
+ * A recovery session: a one-time code (an 800-63B look-up secret) that opens nothing but the
+ * registration of a new passkey. AAL1; RFC 8176 registers no method for a look-up secret, so amr is
+ * empty rather than a value that would claim more.
+ */
+export const RECOVERY_STRENGTH: SessionStrength = Object.freeze({
+  authLevel: 'recovery_code',
+  aal: 'aal1',
+  amr: Object.freeze([]),
+});
+
 export const TOTP_STRENGTH: SessionStrength = Object.freeze({
   authLevel: 'not_phishing_resistant',
   aal: 'aal2',

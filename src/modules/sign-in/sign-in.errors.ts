@@ -14,7 +14,9 @@ export type SignInFailureReason =
   | 'TOTP_NOT_ALLOWED'
   | 'TOTP_NOT_ENROLLED'
   | 'CODE_INVALID'
-  | 'CODE_REPLAYED';
+  | 'CODE_REPLAYED'
+  | 'RECOVERY_NOT_ALLOWED'
+  | 'CEREMONY_INVALID';
 
 /**
  * A refused sign-in. Unknown credential, another account's credential, a bad signature, a counter
@@ -53,6 +55,36 @@ export const signInErrors = {
     new VigieError('ACCOUNT_NOT_ENROLLABLE', 409, 'only an active human account gets an enrolment link'),
   permissionDenied: (permission: string) =>
     new VigieError('PERMISSION_DENIED', 403, `missing permission ${permission}`),
+};
+
+export const stepUpErrors = {
+  passkeySessionRequired: () =>
+    new VigieError(
+      'PASSKEY_SESSION_REQUIRED',
+      403,
+      'a step-up needs a session opened with a passkey; sign in with your passkey',
+    ),
+  failed: () =>
+    new VigieError('STEP_UP_FAILED', 403, 'the step-up could not be verified; try again with your passkey'),
+};
+
+export const recoveryErrors = {
+  notAllowed: (reason: 'privileged_role' | 'no_passkey') =>
+    new VigieError(
+      'RECOVERY_CODES_NOT_ALLOWED',
+      403,
+      reason === 'privileged_role'
+        ? 'accounts holding a privileged role recover through a re-enrolment approved by a second person'
+        : 'recovery codes need at least one passkey on the account',
+      { reason },
+    ),
+  reenrolmentNotFound: () => new VigieError('REENROLMENT_NOT_FOUND', 404, 're-enrolment request not found'),
+  reenrolmentNotPending: (status: string) =>
+    new VigieError('REENROLMENT_NOT_PENDING', 409, 'this re-enrolment request is no longer pending', {
+      status,
+    }),
+  reenrolmentPending: () =>
+    new VigieError('REENROLMENT_ALREADY_PENDING', 409, 'a re-enrolment of this account is already pending'),
 };
 
 export const totpErrors = {

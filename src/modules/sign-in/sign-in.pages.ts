@@ -13,6 +13,9 @@ const PAGES: Record<string, string> = {
   '/enrol': 'enrol.html',
   '/sign-out': 'sign-out.html',
   '/account': 'account.html',
+  '/step-up': 'step-up.html',
+  '/recovery': 'recovery.html',
+  '/totp': 'totp.html',
   '/sign-in/federation': 'federation.html',
 };
 
@@ -44,7 +47,7 @@ function send(reply: FastifyReply, name: string, body: Buffer): FastifyReply {
 }
 
 /**
- * /sign-in, /enrol, /sign-out, /account (French first, English second) and their scripts, with the
+ * /sign-in, /enrol, /sign-out, /account, /step-up, /recovery, /totp (French first, English second) and their scripts, with the
  * ESM build of @simplewebauthn/browser served from node_modules (no CDN).
  */
 export function signInPages(app: FastifyInstance): void {

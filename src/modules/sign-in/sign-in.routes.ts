@@ -158,6 +158,7 @@ export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void
   app.post(
     '/api/v1/auth/passkeys/registration/options',
     {
+      config: { recoverySession: true },
       bodyLimit: CEREMONY_BODY_LIMIT,
       schema: {
         tags,
@@ -170,25 +171,28 @@ export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void
   app.post(
     '/api/v1/auth/passkeys/registration/verify',
     {
+      config: { recoverySession: true },
       bodyLimit: CEREMONY_BODY_LIMIT,
       schema: {
         tags,
-        summary: 'Finish registering another passkey',
+        summary:
+          'Finish registering another passkey (from a recovery session: ends it and sets a normal session cookie)',
         body: RegistrationVerifyBody,
         response: { 201: Passkey, ...Errors },
       },
     },
     async (request, reply) => {
-      const passkey = await deps.passkeys.completeRegistration(
+      const done = await deps.passkeys.completeRegistration(
         requireAccount(request),
         {
           ceremonyId: request.body.ceremonyId,
           response: request.body.response,
           name: request.body.name ?? 'Clé d’accès',
         },
-        metaOf(request),
+        factsOf(request),
       );
-      return reply.code(201).send(passkey);
+      if (done.signedIn) setSessionCookie(reply, done.signedIn.secret, deps.sessionAbsoluteMs);
+      return reply.code(201).send(done.passkey);
     },
   );
   app.get(
@@ -241,7 +245,10 @@ export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void
   );
   app.post(
     '/api/v1/auth/sign-out',
-    { schema: { tags, summary: 'End this session', response: { 204: Type.Null(), ...Errors } } },
+    {
+      config: { recoverySession: true },
+      schema: { tags, summary: 'End this session', response: { 204: Type.Null(), ...Errors } },
+    },
     async (request, reply) => {
       await deps.sessions.signOut(requireAccount(request), metaOf(request));
       reply.header('set-cookie', clearSessionCookie());

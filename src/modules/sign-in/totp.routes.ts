@@ -52,10 +52,12 @@ export function totpRoutes(base: FastifyInstance, deps: TotpRouteDeps): void {
     '/api/v1/auth/totp/enrolment',
     {
       bodyLimit: SMALL_BODY,
+      // A TOTP secret outlives the session: a session thief must not enrol one to keep the account.
+      config: { stepUp: 'totp.enrol' },
       schema: {
         tags,
         summary:
-          'Start enrolling a TOTP secret (session opened with a passkey; 403 TOTP_NOT_ALLOWED where the policy refuses)',
+          'Start enrolling a TOTP secret (session opened with a passkey, after a step-up; 403 TOTP_NOT_ALLOWED where the policy refuses)',
         response: { 201: TotpEnrolmentStarted, ...Errors },
       },
     },

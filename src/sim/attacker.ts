@@ -24,6 +24,8 @@ export interface AttackEnvironment {
   now(): number;
   /** The live browser of an honest person, as an infostealer on their workstation would copy it. */
   browserOf(staff: number): Browser | undefined;
+  /** Whether this person signs in through Vigie (has a passkey and sessions). */
+  signsIn(staff: number): boolean;
   /** A colleague with the approver role approves an account because the attacker asked them to. */
   colleagueApprove(structure: number, accountId: string): Promise<{ status: number; code?: string }>;
 }
@@ -38,6 +40,8 @@ interface Foothold {
   readonly email: string;
   /** Honest staff whose sessions it steals again when one ends. */
   readonly victim?: number;
+  /** Drives the victim's own machine: same address and browser as the victim. */
+  readonly throughWorkstation?: boolean;
   thefts: number;
   authTime: number;
   narrowed: boolean;
@@ -79,6 +83,7 @@ export class Attacker {
   #wakeAt: number;
   #rnd: Random;
   #created = false;
+  #credit = 0;
 
   constructor(
     readonly scenario: Scenario,
@@ -108,7 +113,7 @@ export class Attacker {
         (scenario.victims.role !== 'agent' || m.agent),
     );
     // Victims are people who sign in through Vigie (their session is what an infostealer finds).
-    const signedIn = candidates.filter((m) => env.browserOf(m.index) !== undefined || m.role !== 'agent');
+    const signedIn = candidates.filter((m) => env.signsIn(m.index));
     const pool = signedIn.length >= scenario.victims.count ? signedIn : candidates;
     for (let i = 0; i < scenario.victims.count && pool.length > 0; i += 1) {
       const pick = pool.splice(Math.floor(this.#rnd.next() * pool.length), 1)[0]!;
@@ -197,7 +202,9 @@ export class Attacker {
         this.#moveCursor += 1;
         continue;
       }
-      // stolen_session_cookie: what an infostealer copied from the victim's browser.
+      // stolen_session_cookie: what an infostealer copied from the victim's browser, replayed from the
+      // attacker's network; infected_workstation: the same session driven through the victim's own
+      // machine (a remote-control implant), so from the victim's address and browser.
       const honest = this.env.browserOf(victim.index);
       if (!honest?.cookie) {
         this.#note(`no live session of ${victim.email} to steal; waiting`, 'no live session to steal');
@@ -205,14 +212,24 @@ export class Attacker {
         if (this.#footholds.length > 0) this.#phase = this.#created || !this.scenario.createAccounts ? 'harvest' : 'escalate';
         return;
       }
+      if (move === 'infected_workstation') {
+        browser.ip = honest.ip;
+        browser.userAgent = honest.userAgent;
+      }
       browser.cookie = honest.cookie;
       if (await sessionAlive(this.env.client, browser)) {
-        this.#gain(victim.index, browser, 'stolen session cookie');
+        this.#gain(victim.index, browser, move === 'infected_workstation' ? 'its infected workstation' : 'stolen session cookie', move === 'infected_workstation');
         continue;
       }
-      this.#note(`stolen session of ${victim.email} refused from ${browser.ip}`, 'session refused from another network');
-      this.#wakeAt = now + this.scenario.adapt.retryAccessAfterMinutes * 60_000;
-      return;
+      this.#note(
+        `${move === 'infected_workstation' ? 'session driven through the workstation' : 'stolen session'} of ${victim.email} refused from ${browser.ip}`,
+        move === 'infected_workstation' ? 'session refused' : 'session bound to its network and browser',
+      );
+      if (move === 'infected_workstation') {
+        this.#wakeAt = now + this.scenario.adapt.retryAccessAfterMinutes * 60_000;
+        return;
+      }
+      this.#moveCursor += 1;
     }
     if (this.#footholds.length === 0) {
       this.#finish('every access move refused');
@@ -221,7 +238,7 @@ export class Attacker {
     this.#phase = this.scenario.createAccounts && !this.#created ? 'escalate' : 'harvest';
   }
 
-  #gain(victim: number, browser: Browser, how: string): void {
+  #gain(victim: number, browser: Browser, how: string, throughWorkstation = false): void {
     const member = this.env.world.staff[victim]!;
     this.#footholds.push({
       label: `${member.email} (${how})`,
@@ -230,6 +247,7 @@ export class Attacker {
       browser,
       email: member.email,
       victim,
+      throughWorkstation,
       thefts: 1,
       authTime: this.env.now(),
       narrowed: this.scenario.targets === 'own_structure',
@@ -345,9 +363,13 @@ export class Attacker {
     const now = this.env.now();
     const live = this.#footholds.filter((f) => !f.done);
     if (live.length === 0) return this.#finish(this.outcome.endedBy ?? 'no usable account left');
-    const perFoothold = Math.max(1, Math.round((this.scenario.pace.perMinute * tickMs) / 60_000 / live.length));
-    for (const f of live) {
-      if (f.sleepUntil > now) continue;
+    // The pace is the attacker's, shared by its footholds; fractions carry over to the next step.
+    this.#credit += (this.scenario.pace.perMinute * tickMs) / 60_000;
+    const awake = live.filter((f) => f.sleepUntil <= now);
+    const perFoothold = awake.length > 0 ? Math.floor(this.#credit / awake.length) : 0;
+    if (perFoothold > 0) this.#credit -= perFoothold * awake.length;
+    else if (awake.length === 0) this.#credit = 0;
+    for (const f of perFoothold > 0 ? awake : []) {
       // The business application checks the person's Vigie session before serving anything.
       this.#act();
       if (!(await sessionAlive(this.env.client, f.browser))) {
@@ -371,7 +393,8 @@ export class Attacker {
         },
       }));
       const app = this.#appFor(f);
-      this.outcome.entities.add(app.id);
+      // A partner portal driven by the attacker is its vehicle; a business application serves everyone.
+      if (this.scenario.via === 'partner_portal') this.outcome.entities.add(app.id);
       const verdicts = await evaluateAll(this.env.client, app, items);
       for (let i = 0; i < ids.length; i += 1) {
         const id = ids[i]!;
@@ -439,6 +462,10 @@ export class Attacker {
     const honest = f.victim === undefined ? undefined : this.env.browserOf(f.victim);
     if (honest?.cookie && honest.cookie !== f.browser.cookie) {
       f.browser.cookie = honest.cookie;
+      if (f.throughWorkstation) {
+        f.browser.ip = honest.ip;
+        f.browser.userAgent = honest.userAgent;
+      }
       f.thefts += 1;
       if (await sessionAlive(this.env.client, f.browser)) {
         this.#note(`${f.label}: stole a fresh session`);

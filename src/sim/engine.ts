@@ -79,7 +79,7 @@ function dayStart(d: number): number {
 interface Planned {
   at: number;
   staff: number;
-  kind: 'read' | 'export' | 'break_glass';
+  kind: 'read' | 'export' | 'break_glass' | 'presence';
   records: string[];
 }
 
@@ -87,7 +87,12 @@ interface PanelMember {
   readonly browser: Browser;
   readonly passkey: PasskeyAuthenticator;
   authTime: number;
+  /** When the application last checked the session with Vigie (it caches the answer a few minutes). */
+  checkedAt?: number;
+  checkedIp?: string;
 }
+
+const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
 
 export async function runSimulation(options: RunOptions): Promise<RunResult> {
   const wallStart = Date.now();
@@ -130,8 +135,12 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
 
 async function enrolPanel(host: VigieHost, client: VigieClient, world: World, options: RunOptions, rnd: Random) {
   const panel = new Map<number, PanelMember>();
+  // Every structure has at least one advisor who signs in through Vigie, whatever the share.
+  const firstAgent = new Set(
+    world.structures.map((s) => s.staff.find((i) => world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0)),
+  );
   const members = world.staff.filter(
-    (m) => !m.dormant && (m.role !== 'agent' || rnd.chance(options.panelShare)),
+    (m) => !m.dormant && (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
   );
   const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
   const bar = progressBar('enrol passkeys', members.length, 'people');
@@ -175,8 +184,24 @@ function workTime(day: number, rnd: Random): number {
   return dayStart(day) + Math.floor((minutes + rnd.normal() * 10) * MINUTE) + rnd.int(0, 59_999);
 }
 
-function planDay(world: World, day: number, workDay: number, rnd: Random, departed: Set<number>): Planned[] {
+function planDay(
+  world: World,
+  day: number,
+  workDay: number,
+  rnd: Random,
+  departed: Set<number>,
+  panel: ReadonlyMap<number, unknown>,
+): Planned[] {
   const plan: Planned[] = [];
+  // People who sign in through Vigie keep its console open through their day (a page every half hour or so).
+  for (const index of panel.keys()) {
+    const m = world.staff[index]!;
+    if (departed.has(index) || m.dormant || (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay)) continue;
+    if (rnd.chance(0.07)) continue;
+    const arrive = dayStart(day) + Math.round((510 + rnd.normal() * 20) * MINUTE);
+    const leave = dayStart(day) + Math.round((1050 + rnd.normal() * 30) * MINUTE);
+    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE) plan.push({ at, staff: index, kind: 'presence', records: [] });
+  }
   // The September peak: 30 % more files opened in the first week, back to normal by October.
   const season = 1 + 0.3 * Math.max(0, 1 - day / 30);
   for (const m of world.staff) {
@@ -222,6 +247,7 @@ async function replay(
   const places = new Map<number, { ip: string; laterIp?: string; moveAt?: number }>();
   let decisions = 0;
   let evaluateMs = 0;
+  const spent = { windows: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
 
   const signIn = async (m: Staff, member: PanelMember) => {
     honest.requests += 1;
@@ -246,6 +272,7 @@ async function replay(
     mail: host.mail,
     origin: host.origin,
     now,
+    signsIn: (staff: number) => panel.has(staff),
     browserOf: (staff: number) => {
       const member = panel.get(staff);
       return member?.browser.cookie ? member.browser : undefined;
@@ -269,19 +296,22 @@ async function replay(
   let workDay = 0;
   for (let day = 0; day < options.days; day += 1) {
     const weekday = (day % 7) + 1; // 1 = Monday
-    const working = weekday <= 5 && !options.attacksOnly;
-    const plan = working ? planDay(world, day, workDay, rnd, departed) : [];
+    const working = weekday <= 5;
+    const planned = working ? planDay(world, day, workDay, rnd, departed, panel) : [];
+    // Without normal work, people still sign in and keep their sessions: what an infostealer finds.
+    const plan = options.attacksOnly ? planned.filter((p) => p.kind === 'presence') : planned;
     if (working) {
-      honest.agentDays += new Set(plan.map((p) => p.staff)).size;
+      honest.agentDays += new Set(plan.filter((p) => p.kind !== 'presence').map((p) => p.staff)).size;
       places.clear();
       for (const m of world.staff) places.set(m.index, placeOf(world, m, day, rnd));
     }
-    const management = working ? planManagement(world, day, workDay, rnd, departed) : [];
+    const management = working && !options.attacksOnly ? planManagement(world, day, workDay, rnd, departed) : [];
     let cursor = 0;
     let t = dayStart(day);
     const end = dayStart(day + 1);
     while (t < end) {
-      const attacking = attackers.some((a) => a.active || (a.wakeAt >= t && a.wakeAt < t + 60 * MINUTE));
+      // Fine steps only while an attacker is about to act: that is where seconds are measured.
+      const attacking = attackers.some((a) => a.wakeAt < t + 2 * MINUTE);
       const tick = attacking ? 10_000 : 60_000;
       const nextHonest = cursor < plan.length ? plan[cursor]!.at : Infinity;
       const nextManage = management.length > 0 ? management[0]!.at : Infinity;
@@ -294,19 +324,28 @@ async function replay(
       // Honest work of this window, grouped by application.
       const batch: Planned[] = [];
       while (cursor < plan.length && plan[cursor]!.at < windowEnd) batch.push(plan[cursor++]!);
+      spent.windows += 1;
+      let mark = Date.now();
       if (batch.length > 0) {
-        const started = Date.now();
         decisions += await runHonest(batch);
-        evaluateMs += Date.now() - started;
+        evaluateMs += Date.now() - mark;
       }
+      spent.honestMs += Date.now() - mark;
+      mark = Date.now();
       while (management.length > 0 && management[0]!.at < windowEnd) await runManagement(management.shift()!);
+      spent.manageMs += Date.now() - mark;
+      mark = Date.now();
       for (const a of attackers) if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) await a.step(tick);
+      spent.attackMs += Date.now() - mark;
+      mark = Date.now();
       await host.settle();
+      spent.settleMs += Date.now() - mark;
       t = windowEnd;
       bar.tick(Math.floor((t - dayStart(0)) / MINUTE), `day ${day + 1}/${options.days}`);
     }
+    if (working) workDay += 1;
   }
-  bar.finish();
+  bar.finish(`${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`);
   for (const a of attackers) if (a.outcome.endedBy === undefined) a.outcome.endedBy = 'scenario time over';
   decisions += attackers.reduce((n, a) => n + a.outcome.attempted.size, 0);
   return { honest, decisions, evaluateSeconds: evaluateMs / 1000, outcomes: attackers.map((a) => a.outcome) };
@@ -322,11 +361,16 @@ async function replay(
       const m = world.staff[index]!;
       const place = places.get(index)!;
       member.browser.ip = place.moveAt !== undefined && now() >= place.moveAt ? place.laterIp! : place.ip;
+      const fresh = member.checkedAt !== undefined && now() - member.checkedAt < SESSION_CHECK_CACHE_MS && member.checkedIp === member.browser.ip;
+      if (fresh) return;
       honest.requests += 1;
       if (!(await sessionAlive(client, member.browser))) await signIn(m, member);
+      member.checkedAt = now();
+      member.checkedIp = member.browser.ip;
     });
     let count = 0;
     for (const p of batch) {
+      if (p.kind === 'presence') continue;
       const m = world.staff[p.staff]!;
       const app = appOf(world, apps, m);
       const member = panel.get(p.staff);

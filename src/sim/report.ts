@@ -33,6 +33,8 @@ export interface RunFigures {
   readonly protect: boolean;
   readonly scenarios: ScenarioFigures[];
   readonly falseAlerts: number;
+  /** Alerts about an attacker's accounts, addresses or portal, after its first act (each counted once). */
+  readonly attackAlerts: number;
   readonly falseAlertsPer1000AgentDays: number;
   readonly falseAlertsByRule: Record<string, number>;
   readonly honestRequests: number;
@@ -103,6 +105,7 @@ export function figuresOf(run: RunResult): RunFigures {
     protect: run.protect,
     scenarios: run.outcomes.map((o) => scenarioFigures(o, run.alerts)),
     falseAlerts: falseAlerts.length,
+    attackAlerts: attack.length,
     falseAlertsPer1000AgentDays: h.agentDays > 0 ? round((falseAlerts.length * 1000) / h.agentDays) : 0,
     falseAlertsByRule: byRule,
     honestRequests: h.requests,

@@ -7,7 +7,7 @@ import type { StaffRole, StructureKind } from './world.js';
  * A scenario file (docs/scenarios.md): who is targeted, how the attacker gets in and what it falls
  * back to when a control stops it, where it comes from, what it goes after and at what pace.
  */
-export type AccessMove = 'phished_credential' | 'stolen_session_cookie';
+export type AccessMove = 'phished_credential' | 'stolen_session_cookie' | 'infected_workstation';
 
 export interface Scenario {
   readonly name: string;
@@ -44,7 +44,7 @@ export interface Scenario {
   };
 }
 
-const ACCESS: readonly AccessMove[] = ['phished_credential', 'stolen_session_cookie'];
+const ACCESS: readonly AccessMove[] = ['phished_credential', 'stolen_session_cookie', 'infected_workstation'];
 
 function fail(file: string, message: string): never {
   throw new Error(`${path.basename(file)}: ${message}`);

@@ -67,7 +67,13 @@ export interface AttackOutcome {
   endedAt?: number;
 }
 
-const BLOCKING = new Set(['budget_frozen', 'subject_inactive', 'step_up_required', 'stronger_authentication_required', 'application_inactive']);
+const BLOCKING = new Set([
+  'budget_frozen',
+  'subject_inactive',
+  'step_up_required',
+  'stronger_authentication_required',
+  'application_inactive',
+]);
 
 export class Attacker {
   readonly outcome: AttackOutcome;
@@ -198,7 +204,10 @@ export class Attacker {
           this.#gain(victim.index, browser, 'phished credential');
           continue;
         }
-        this.#note(`sign-in as ${victim.email} with the phished credential refused (${res.code ?? res.status})`, 'passkey sign-in (phishing-resistant)');
+        this.#note(
+          `sign-in as ${victim.email} with the phished credential refused (${res.code ?? res.status})`,
+          'passkey sign-in (phishing-resistant)',
+        );
         this.#moveCursor += 1;
         continue;
       }
@@ -209,7 +218,8 @@ export class Attacker {
       if (!honest?.cookie) {
         this.#note(`no live session of ${victim.email} to steal; waiting`, 'no live session to steal');
         this.#wakeAt = now + this.scenario.adapt.retryAccessAfterMinutes * 60_000;
-        if (this.#footholds.length > 0) this.#phase = this.#created || !this.scenario.createAccounts ? 'harvest' : 'escalate';
+        if (this.#footholds.length > 0)
+          this.#phase = this.#created || !this.scenario.createAccounts ? 'harvest' : 'escalate';
         return;
       }
       if (move === 'infected_workstation') {
@@ -218,7 +228,12 @@ export class Attacker {
       }
       browser.cookie = honest.cookie;
       if (await sessionAlive(this.env.client, browser)) {
-        this.#gain(victim.index, browser, move === 'infected_workstation' ? 'its infected workstation' : 'stolen session cookie', move === 'infected_workstation');
+        this.#gain(
+          victim.index,
+          browser,
+          move === 'infected_workstation' ? 'its infected workstation' : 'stolen session cookie',
+          move === 'infected_workstation',
+        );
         continue;
       }
       this.#note(
@@ -268,13 +283,21 @@ export class Attacker {
     for (let i = 0; i < spec.count; i += 1) {
       const email = `x${this.#rnd.int(1000, 9999)}.${i}@${spec.emailDomain}`;
       this.#act();
-      const res = await this.env.client.call<{ id: string; status: string }>(manager.browser, 'POST', '/api/v1/accounts', {
-        organisationId: this.env.world.structures[manager.structure]!.id,
-        email,
-        kind: 'human',
-      });
+      const res = await this.env.client.call<{ id: string; status: string }>(
+        manager.browser,
+        'POST',
+        '/api/v1/accounts',
+        {
+          organisationId: this.env.world.structures[manager.structure]!.id,
+          email,
+          kind: 'human',
+        },
+      );
       if (res.status !== 201) {
-        this.#note(`account creation refused (${errorCode(res.body) ?? res.status})`, `account creation refused: ${errorCode(res.body) ?? res.status}`);
+        this.#note(
+          `account creation refused (${errorCode(res.body) ?? res.status})`,
+          `account creation refused: ${errorCode(res.body) ?? res.status}`,
+        );
         continue;
       }
       this.outcome.entities.add(res.body.id);
@@ -285,18 +308,31 @@ export class Attacker {
         roleId: 'agent',
         organisationId: this.env.world.structures[manager.structure]!.id,
       });
-      if (grant.status !== 201) this.#note(`agent role refused (${errorCode(grant.body) ?? grant.status})`, `role grant refused: ${errorCode(grant.body) ?? grant.status}`);
+      if (grant.status !== 201)
+        this.#note(
+          `agent role refused (${errorCode(grant.body) ?? grant.status})`,
+          `role grant refused: ${errorCode(grant.body) ?? grant.status}`,
+        );
     }
     for (const account of created) {
-      const own = await this.env.client.call(manager.browser, 'POST', `/api/v1/accounts/${account.id}/approve`);
+      const own = await this.env.client.call(
+        manager.browser,
+        'POST',
+        `/api/v1/accounts/${account.id}/approve`,
+      );
       let active = own.status === 200;
       if (!active) {
-        this.#note(`self-approval refused (${errorCode(own.body) ?? own.status})`, `four-eyes: ${errorCode(own.body) ?? own.status}`);
+        this.#note(
+          `self-approval refused (${errorCode(own.body) ?? own.status})`,
+          `four-eyes: ${errorCode(own.body) ?? own.status}`,
+        );
         if (spec.fallback === 'colleague_approves') {
           const colleague = await this.env.colleagueApprove(manager.structure, account.id);
           active = colleague.status === 200;
           this.#note(
-            active ? `a colleague approved ${account.email}` : `the colleague's approval was refused (${colleague.code ?? colleague.status})`,
+            active
+              ? `a colleague approved ${account.email}`
+              : `the colleague's approval was refused (${colleague.code ?? colleague.status})`,
             active ? undefined : `colleague approval refused: ${colleague.code ?? colleague.status}`,
           );
         }
@@ -339,7 +375,9 @@ export class Attacker {
       const app = this.env.apps.partnerApps.get(foothold.structure);
       if (app) return app;
     }
-    return structure.kind === 'mission_locale' ? this.env.apps.businessApps.missionsLocales : this.env.apps.businessApps.franceTravail;
+    return structure.kind === 'mission_locale'
+      ? this.env.apps.businessApps.missionsLocales
+      : this.env.apps.businessApps.franceTravail;
   }
 
   #nextTargets(foothold: Foothold, n: number): string[] {
@@ -414,7 +452,9 @@ export class Attacker {
           f.denialsInARow += 1;
           if (!f.narrowed && f.denialsInARow >= this.scenario.adapt.narrowAfterDenials) {
             f.narrowed = true;
-            this.#note(`${f.label}: ${f.denialsInARow} refusals in a row, now reading what its structure follows`);
+            this.#note(
+              `${f.label}: ${f.denialsInARow} refusals in a row, now reading what its structure follows`,
+            );
           }
         } else if (reason === 'budget_exhausted') {
           f.sleepUntil = now + this.scenario.adapt.waitMinutesOnBudget * 60_000;
@@ -449,7 +489,10 @@ export class Attacker {
       }
       f.done = true;
       this.outcome.endedBy = `sign-in refused: ${res.code ?? res.status}`;
-      this.#note(`${f.label}: sign-in refused (${res.code ?? res.status})`, `sign-in refused: ${res.code ?? res.status}`);
+      this.#note(
+        `${f.label}: sign-in refused (${res.code ?? res.status})`,
+        `sign-in refused: ${res.code ?? res.status}`,
+      );
       return false;
     }
     this.outcome.layers.set('session ended', (this.outcome.layers.get('session ended') ?? 0) + 1);
@@ -477,7 +520,11 @@ export class Attacker {
   }
 }
 
-const PARIS = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hour: '2-digit', hourCycle: 'h23' });
+const PARIS = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'Europe/Paris',
+  hour: '2-digit',
+  hourCycle: 'h23',
+});
 
 export function parisHour(ms: number): number {
   return Number(PARIS.format(new Date(ms)));

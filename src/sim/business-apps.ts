@@ -9,7 +9,10 @@ import type { AppHandle } from './provision.js';
  */
 export interface Evaluation {
   readonly subject: { readonly type: 'account' | 'application'; readonly id: string };
-  readonly action: { readonly name: 'read' | 'export' | 'update'; readonly properties?: Record<string, unknown> };
+  readonly action: {
+    readonly name: 'read' | 'export' | 'update';
+    readonly properties?: Record<string, unknown>;
+  };
   readonly resource: { readonly type: 'record'; readonly id: string };
   readonly context: Record<string, unknown>;
 }
@@ -21,7 +24,11 @@ export interface Verdict {
 
 const BOXCAR = 500;
 
-export async function evaluateAll(client: VigieClient, app: AppHandle, items: readonly Evaluation[]): Promise<Verdict[]> {
+export async function evaluateAll(
+  client: VigieClient,
+  app: AppHandle,
+  items: readonly Evaluation[],
+): Promise<Verdict[]> {
   const out: Verdict[] = [];
   for (let i = 0; i < items.length; i += BOXCAR) {
     const chunk = items.slice(i, i + BOXCAR);
@@ -31,13 +38,21 @@ export async function evaluateAll(client: VigieClient, app: AppHandle, items: re
       evaluations?: { decision: boolean; context?: { reasons?: string[]; error?: unknown } }[];
     }>({ ip: app.ip, token: app.token }, 'POST', '/access/v1/evaluations', { evaluations: chunk });
     if (res.status !== 200) {
-      const code = (res.body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.status}`;
+      const code =
+        (res.body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.status}`;
       for (let k = 0; k < chunk.length; k += 1) out.push({ decision: false, reasons: [code] });
       continue;
     }
-    const list = res.body.evaluations ?? [{ decision: res.body.decision ?? false, context: res.body.context ?? {} }];
+    const list = res.body.evaluations ?? [
+      { decision: res.body.decision ?? false, context: res.body.context ?? {} },
+    ];
     for (const e of list) {
-      out.push({ decision: e.decision, reasons: e.decision ? [] : (e.context?.reasons ?? (e.context?.error ? ['invalid_request'] : ['denied'])) });
+      out.push({
+        decision: e.decision,
+        reasons: e.decision
+          ? []
+          : (e.context?.reasons ?? (e.context?.error ? ['invalid_request'] : ['denied'])),
+      });
     }
   }
   return out;

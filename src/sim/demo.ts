@@ -28,17 +28,35 @@ export const packageRoot = (): string => {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 };
 
-export async function runDemo(options: DemoOptions, write: (text: string) => void = (t) => process.stdout.write(t)) {
+export async function runDemo(
+  options: DemoOptions,
+  write: (text: string) => void = (t) => process.stdout.write(t),
+) {
   const started = Date.now();
   const root = packageRoot();
   const scenarios = loadScenarioDirectory(options.scenarioDir ?? path.join(root, 'scenarios'));
   const workDir = options.workDir ?? path.join(root, '.sim');
   fs.mkdirSync(workDir, { recursive: true });
-  const base = { seed: options.seed, scale: options.scale, days: options.days, panelShare: options.panelShare, scenarios, packageRoot: root, workDir };
+  const base = {
+    seed: options.seed,
+    scale: options.scale,
+    days: options.days,
+    panelShare: options.panelShare,
+    scenarios,
+    packageRoot: root,
+    workDir,
+  };
   let unprotectedRun: RunResult | undefined;
   if (options.runs !== 'protected') {
-    process.stderr.write('— unprotected run: permit-all policy, rules without responses, the incidents only —\n');
-    unprotectedRun = await runSimulation({ ...base, protect: false, attacksOnly: true, keepServing: options.runs === 'unprotected' && options.keepServing });
+    process.stderr.write(
+      '— unprotected run: permit-all policy, rules without responses, the incidents only —\n',
+    );
+    unprotectedRun = await runSimulation({
+      ...base,
+      protect: false,
+      attacksOnly: true,
+      keepServing: options.runs === 'unprotected' && options.keepServing,
+    });
   }
   let protectedRun: RunResult | undefined;
   if (options.runs !== 'unprotected') {

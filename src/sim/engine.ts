@@ -10,7 +10,14 @@ import { progressBar } from './progress.js';
 import { provisionWorld, type AppHandle, type Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
-import { enrolFromMail, errorCode, sessionAlive, signInWithPasskey, USER_AGENTS, type Browser } from './sessions.js';
+import {
+  enrolFromMail,
+  errorCode,
+  sessionAlive,
+  signInWithPasskey,
+  USER_AGENTS,
+  type Browser,
+} from './sessions.js';
 import { generateWorld, type Staff, type World } from './world.js';
 
 /**
@@ -98,7 +105,11 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   const wallStart = Date.now();
   const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-'));
   fs.mkdirSync(workDir, { recursive: true });
-  const world = generateWorld({ seed: options.seed, scale: options.scale, workDays: Math.ceil((options.days * 5) / 7) });
+  const world = generateWorld({
+    seed: options.seed,
+    scale: options.scale,
+    workDays: Math.ceil((options.days * 5) / 7),
+  });
   const host = await startVigie({
     dataDir: path.join(workDir, options.protect ? 'protected' : 'unprotected'),
     protect: options.protect,
@@ -118,7 +129,12 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
     const followRelations = world.structures.reduce((n, s) => n + s.people.length, 0);
     return {
       protect: options.protect,
-      world: { structures: world.structures.length, staff: world.staff.length, people: world.people.length, followRelations },
+      world: {
+        structures: world.structures.length,
+        staff: world.staff.length,
+        people: world.people.length,
+        followRelations,
+      },
       outcomes: result.outcomes,
       alerts,
       honest: result.honest,
@@ -133,11 +149,22 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   }
 }
 
-async function enrolPanel(host: VigieHost, client: VigieClient, world: World, options: RunOptions, rnd: Random) {
+async function enrolPanel(
+  host: VigieHost,
+  client: VigieClient,
+  world: World,
+  options: RunOptions,
+  rnd: Random,
+) {
   const panel = new Map<number, PanelMember>();
   // Every structure has at least one advisor who signs in through Vigie, whatever the share.
   const firstAgent = new Set(
-    world.structures.map((s) => s.staff.find((i) => world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0)),
+    world.structures.map((s) =>
+      s.staff.find(
+        (i) =>
+          world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0,
+      ),
+    ),
   );
   const members = world.staff.filter(
     (m) => !m.dormant && (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
@@ -148,7 +175,10 @@ async function enrolPanel(host: VigieHost, client: VigieClient, world: World, op
     members,
     8,
     async (m) => {
-      const browser: Browser = { ip: world.structures[m.structure]!.officeIps[0]!, userAgent: USER_AGENTS[m.index % USER_AGENTS.length]! };
+      const browser: Browser = {
+        ip: world.structures[m.structure]!.officeIps[0]!,
+        userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
+      };
       await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
       const passkey = new PasskeyAuthenticator(host.origin);
       if (await enrolFromMail(client, host.mail, browser, m.email, passkey)) {
@@ -168,19 +198,28 @@ function appOf(world: World, apps: Provisioned, m: Staff): AppHandle {
 }
 
 /** Where a person works from today, and from when they move (a session going from office to home). */
-function placeOf(world: World, m: Staff, day: number, rnd: Random): { ip: string; laterIp?: string; moveAt?: number } {
-  const office = world.structures[m.structure]!.officeIps[m.index % world.structures[m.structure]!.officeIps.length]!;
-  if (m.travelling && rnd.chance(0.4)) return { ip: `176.${rnd.int(128, 191)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}` };
+function placeOf(
+  world: World,
+  m: Staff,
+  day: number,
+  rnd: Random,
+): { ip: string; laterIp?: string; moveAt?: number } {
+  const office =
+    world.structures[m.structure]!.officeIps[m.index % world.structures[m.structure]!.officeIps.length]!;
+  if (m.travelling && rnd.chance(0.4))
+    return { ip: `176.${rnd.int(128, 191)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}` };
   const home = m.homeDays > 0 && rnd.chance(m.homeDays / 5);
   if (!home) return { ip: office };
-  if (rnd.chance(0.3)) return { ip: office, laterIp: m.homeIp, moveAt: dayStart(day) + (15 * 60 + rnd.int(0, 60)) * MINUTE };
+  if (rnd.chance(0.3))
+    return { ip: office, laterIp: m.homeIp, moveAt: dayStart(day) + (15 * 60 + rnd.int(0, 60)) * MINUTE };
   return { ip: m.homeIp };
 }
 
 function workTime(day: number, rnd: Random): number {
   // Morning 08:30–12:15, lunch dip 12:15–13:45 (one read in ten), afternoon 13:45–17:30, Paris time.
   const u = rnd.next();
-  const minutes = u < 0.46 ? 510 + rnd.next() * 225 : u < 0.54 ? 735 + rnd.next() * 90 : 825 + rnd.next() * 225;
+  const minutes =
+    u < 0.46 ? 510 + rnd.next() * 225 : u < 0.54 ? 735 + rnd.next() * 90 : 825 + rnd.next() * 225;
   return dayStart(day) + Math.floor((minutes + rnd.normal() * 10) * MINUTE) + rnd.int(0, 59_999);
 }
 
@@ -200,7 +239,8 @@ function planDay(
     if (rnd.chance(0.07)) continue;
     const arrive = dayStart(day) + Math.round((510 + rnd.normal() * 20) * MINUTE);
     const leave = dayStart(day) + Math.round((1050 + rnd.normal() * 30) * MINUTE);
-    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE) plan.push({ at, staff: index, kind: 'presence', records: [] });
+    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE)
+      plan.push({ at, staff: index, kind: 'presence', records: [] });
   }
   // The September peak: 30 % more files opened in the first week, back to normal by October.
   const season = 1 + 0.3 * Math.max(0, 1 - day / 30);
@@ -211,18 +251,31 @@ function planDay(
     const s = world.structures[m.structure]!;
     const reads = rnd.poisson(m.dailyReads * season);
     const pickOwn = () =>
-      m.caseload.length > 0 && rnd.chance(0.75) ? world.people[rnd.pick(m.caseload)]! : world.people[rnd.pick(s.people)]!;
-    for (let i = 0; i < reads; i += 1) plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'read', records: [pickOwn()] });
+      m.caseload.length > 0 && rnd.chance(0.75)
+        ? world.people[rnd.pick(m.caseload)]!
+        : world.people[rnd.pick(s.people)]!;
+    for (let i = 0; i < reads; i += 1)
+      plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'read', records: [pickOwn()] });
     if (s.kind !== 'training_organisation' && rnd.chance(0.015)) {
       const n = rnd.int(20, 80);
       const records = new Set<string>();
       for (let i = 0; i < n; i += 1) records.add(world.people[rnd.pick(s.people)]!);
-      plan.push({ at: dayStart(day) + rnd.int(9 * 60, 17 * 60) * MINUTE, staff: m.index, kind: 'export', records: [...records] });
+      plan.push({
+        at: dayStart(day) + rnd.int(9 * 60, 17 * 60) * MINUTE,
+        staff: m.index,
+        kind: 'export',
+        records: [...records],
+      });
     }
     if (s.kind !== 'training_organisation' && rnd.chance(0.002)) {
       const other = world.structures[rnd.int(0, world.structures.length - 1)]!;
       if (other !== s && other.people.length > 0)
-        plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'break_glass', records: [world.people[rnd.pick(other.people)]!] });
+        plan.push({
+          at: workTime(day, rnd),
+          staff: m.index,
+          kind: 'break_glass',
+          records: [world.people[rnd.pick(other.people)]!],
+        });
     }
   }
   return plan.sort((a, b) => a.at - b.at);
@@ -237,7 +290,16 @@ async function replay(
   options: RunOptions,
   rnd: Random,
 ) {
-  const honest = { requests: 0, denied: 0, deniedByReason: {} as Record<string, number>, agentDays: 0, decisions: 0, signIns: 0, newHires: 0, departures: 0 };
+  const honest = {
+    requests: 0,
+    denied: 0,
+    deniedByReason: {} as Record<string, number>,
+    agentDays: 0,
+    decisions: 0,
+    signIns: 0,
+    newHires: 0,
+    departures: 0,
+  };
   const deny = (reason: string) => {
     honest.denied += 1;
     honest.deniedByReason[reason] = (honest.deniedByReason[reason] ?? 0) + 1;
@@ -278,7 +340,9 @@ async function replay(
       return member?.browser.cookie ? member.browser : undefined;
     },
     colleagueApprove: async (structure: number, accountId: string) => {
-      const approver = world.structures[structure]!.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_approver');
+      const approver = world.structures[structure]!.staff.map((i) => world.staff[i]!).find(
+        (m) => m.role === 'account_approver',
+      );
       if (!approver) return { status: 404, code: 'NO_APPROVER' };
       const member = await sessionOf(approver);
       if (!member) return { status: 401, code: 'APPROVER_NOT_SIGNED_IN' };
@@ -292,7 +356,11 @@ async function replay(
   });
 
   const totalMinutes = options.days * 24 * 60;
-  const bar = progressBar(options.protect ? 'replay (protected)' : 'replay (unprotected)', totalMinutes, 'sim-min');
+  const bar = progressBar(
+    options.protect ? 'replay (protected)' : 'replay (unprotected)',
+    totalMinutes,
+    'sim-min',
+  );
   let workDay = 0;
   for (let day = 0; day < options.days; day += 1) {
     const weekday = (day % 7) + 1; // 1 = Monday
@@ -305,7 +373,8 @@ async function replay(
       places.clear();
       for (const m of world.staff) places.set(m.index, placeOf(world, m, day, rnd));
     }
-    const management = working && !options.attacksOnly ? planManagement(world, day, workDay, rnd, departed) : [];
+    const management =
+      working && !options.attacksOnly ? planManagement(world, day, workDay, rnd, departed) : [];
     let cursor = 0;
     let t = dayStart(day);
     const end = dayStart(day + 1);
@@ -345,7 +414,9 @@ async function replay(
     }
     if (working) workDay += 1;
   }
-  bar.finish(`${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`);
+  bar.finish(
+    `${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
+  );
   for (const a of attackers) if (a.outcome.endedBy === undefined) a.outcome.endedBy = 'scenario time over';
   decisions += attackers.reduce((n, a) => n + a.outcome.attempted.size, 0);
   return { honest, decisions, evaluateSeconds: evaluateMs / 1000, outcomes: attackers.map((a) => a.outcome) };
@@ -361,7 +432,10 @@ async function replay(
       const m = world.staff[index]!;
       const place = places.get(index)!;
       member.browser.ip = place.moveAt !== undefined && now() >= place.moveAt ? place.laterIp! : place.ip;
-      const fresh = member.checkedAt !== undefined && now() - member.checkedAt < SESSION_CHECK_CACHE_MS && member.checkedIp === member.browser.ip;
+      const fresh =
+        member.checkedAt !== undefined &&
+        now() - member.checkedAt < SESSION_CHECK_CACHE_MS &&
+        member.checkedIp === member.browser.ip;
       if (fresh) return;
       honest.requests += 1;
       if (!(await sessionAlive(client, member.browser))) await signIn(m, member);
@@ -382,13 +456,19 @@ async function replay(
         ip,
       };
       if (p.kind === 'break_glass')
-        context.break_glass = { purpose: 'person_request', justification: 'Personne reçue en accueil, suivie par une autre structure' };
+        context.break_glass = {
+          purpose: 'person_request',
+          justification: 'Personne reçue en accueil, suivie par une autre structure',
+        };
       const entry = byApp.get(app) ?? { items: [] };
       byApp.set(app, entry);
       for (const record of p.records) {
         entry.items.push({
           subject: { type: 'account', id: m.accountId! },
-          action: p.kind === 'export' ? { name: 'export', properties: { records: p.records.length } } : { name: 'read' },
+          action:
+            p.kind === 'export'
+              ? { name: 'export', properties: { records: p.records.length } }
+              : { name: 'read' },
           resource: { type: 'record', id: record },
           context,
         });
@@ -416,7 +496,9 @@ async function replay(
     honest.requests += 1;
     if (item.kind === 'departure') {
       const leaver = world.staff[item.target!]!;
-      const res = await client.call(session.browser, 'POST', `/api/v1/accounts/${leaver.accountId}/disable`, { reason: 'Départ de la structure' });
+      const res = await client.call(session.browser, 'POST', `/api/v1/accounts/${leaver.accountId}/disable`, {
+        reason: 'Départ de la structure',
+      });
       if (res.status !== 200) deny(`disable:${errorCode(res.body) ?? res.status}`);
       else {
         departed.add(leaver.index);
@@ -425,17 +507,32 @@ async function replay(
       return;
     }
     const email = `recrue.${world.staff.length}.${rnd.int(100, 999)}@${s.kind.replace('_', '-')}-${manager.structure}.fr`;
-    const created = await client.call<{ id: string }>(session.browser, 'POST', '/api/v1/accounts', { organisationId: s.id, email, kind: 'human' });
+    const created = await client.call<{ id: string }>(session.browser, 'POST', '/api/v1/accounts', {
+      organisationId: s.id,
+      email,
+      kind: 'human',
+    });
     if (created.status !== 201) return deny(`create_account:${errorCode(created.body) ?? created.status}`);
     honest.requests += 1;
-    const grant = await client.call(session.browser, 'POST', '/api/v1/roles/assignments', { accountId: created.body.id, roleId: 'agent', organisationId: s.id });
+    const grant = await client.call(session.browser, 'POST', '/api/v1/roles/assignments', {
+      accountId: created.body.id,
+      roleId: 'agent',
+      organisationId: s.id,
+    });
     if (grant.status !== 201) deny(`grant_role:${errorCode(grant.body) ?? grant.status}`);
-    const approver = s.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_approver' && m.index !== manager.index);
+    const approver = s.staff
+      .map((i) => world.staff[i]!)
+      .find((m) => m.role === 'account_approver' && m.index !== manager.index);
     const approverSession = approver ? await sessionOf(approver) : undefined;
     if (!approverSession) return;
     honest.requests += 1;
-    const approved = await client.call(approverSession.browser, 'POST', `/api/v1/accounts/${created.body.id}/approve`);
-    if (approved.status !== 200) return deny(`approve_account:${errorCode(approved.body) ?? approved.status}`);
+    const approved = await client.call(
+      approverSession.browser,
+      'POST',
+      `/api/v1/accounts/${created.body.id}/approve`,
+    );
+    if (approved.status !== 200)
+      return deny(`approve_account:${errorCode(approved.body) ?? approved.status}`);
     // The newcomer opens the mailed link and enrols a passkey; they start reading from the next day.
     const member: Staff = {
       index: world.staff.length,
@@ -476,17 +573,33 @@ interface Managed {
   target?: number;
 }
 
-function planManagement(world: World, day: number, workDay: number, rnd: Random, departed: Set<number>): Managed[] {
+function planManagement(
+  world: World,
+  day: number,
+  workDay: number,
+  rnd: Random,
+  departed: Set<number>,
+): Managed[] {
   const out: Managed[] = [];
   for (const s of world.structures) {
     const manager = s.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_manager');
     if (!manager) continue;
     // About one newcomer a month for thirty staff.
-    if (rnd.chance(s.staff.length / 30 / 21)) out.push({ at: dayStart(day) + rnd.int(9 * 60, 16 * 60) * MINUTE, kind: 'new_hire', manager: manager.index });
+    if (rnd.chance(s.staff.length / 30 / 21))
+      out.push({
+        at: dayStart(day) + rnd.int(9 * 60, 16 * 60) * MINUTE,
+        kind: 'new_hire',
+        manager: manager.index,
+      });
     for (const i of s.staff) {
       const m = world.staff[i]!;
       if (m.leavesOnDay === workDay && !departed.has(i))
-        out.push({ at: dayStart(day) + rnd.int(16 * 60, 18 * 60) * MINUTE, kind: 'departure', manager: manager.index, target: i });
+        out.push({
+          at: dayStart(day) + rnd.int(16 * 60, 18 * 60) * MINUTE,
+          kind: 'departure',
+          manager: manager.index,
+          target: i,
+        });
     }
   }
   void parisHour;
@@ -503,7 +616,14 @@ async function collectAlerts(client: VigieClient, host: VigieHost): Promise<Aler
       'GET',
       `/api/v1/alerts?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
     );
-    for (const a of page.items) out.push({ id: a.id, ruleId: a.ruleId, entity: a.entity, createdAt: a.createdAt, occurrences: a.occurrences });
+    for (const a of page.items)
+      out.push({
+        id: a.id,
+        ruleId: a.ruleId,
+        entity: a.entity,
+        createdAt: a.createdAt,
+        occurrences: a.occurrences,
+      });
     cursor = page.nextCursor;
   } while (cursor);
   return out;

@@ -84,8 +84,12 @@ function writeRulesWithoutResponses(from: string, to: string): void {
 export async function startVigie(options: HostOptions): Promise<VigieHost> {
   fs.rmSync(options.dataDir, { recursive: true, force: true });
   fs.mkdirSync(options.dataDir, { recursive: true });
-  const policyDir = options.protect ? path.join(options.packageRoot, 'policies') : path.join(options.dataDir, 'policies');
-  const rulesDir = options.protect ? path.join(options.packageRoot, 'rules') : path.join(options.dataDir, 'rules');
+  const policyDir = options.protect
+    ? path.join(options.packageRoot, 'policies')
+    : path.join(options.dataDir, 'policies');
+  const rulesDir = options.protect
+    ? path.join(options.packageRoot, 'rules')
+    : path.join(options.dataDir, 'rules');
   if (!options.protect) {
     writeUnprotectedPolicy(policyDir);
     writeRulesWithoutResponses(path.join(options.packageRoot, 'rules'), rulesDir);
@@ -114,8 +118,14 @@ export async function startVigie(options: HostOptions): Promise<VigieHost> {
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const identity = identityServiceOf(runtime.container);
-  const first = await identity.bootstrapAdmin({ email: 'operateur.1@vigie.example', organisationName: 'Opérateur' });
-  const second = await identity.bootstrapAdmin({ email: 'operateur.2@vigie.example', organisationName: 'Opérateur' });
+  const first = await identity.bootstrapAdmin({
+    email: 'operateur.1@vigie.example',
+    organisationName: 'Opérateur',
+  });
+  await identity.bootstrapAdmin({
+    email: 'operateur.2@vigie.example',
+    organisationName: 'Opérateur',
+  });
   // The bootstrap tokens last a day of simulated time; a run lasts weeks (`vigie admin token --days`).
   const firstToken = await identity.issueAdminToken({ email: 'operateur.1@vigie.example', days: 120 });
   const secondToken = await identity.issueAdminToken({ email: 'operateur.2@vigie.example', days: 120 });

@@ -92,7 +92,11 @@ export class PasskeyAuthenticator {
     credential.counter += 1;
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(credential.counter);
-    const authData = Buffer.concat([sha256(request.rpId ?? 'localhost'), Buffer.from([0x01 | 0x04]), counter]);
+    const authData = Buffer.concat([
+      sha256(request.rpId ?? 'localhost'),
+      Buffer.from([0x01 | 0x04]),
+      counter,
+    ]);
     const clientDataJSON = this.#clientData('webauthn.get', request.challenge);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), credential.key);
     return {

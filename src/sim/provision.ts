@@ -28,7 +28,13 @@ export interface AppHandle {
 
 const IMPORT_ACTOR: SystemActor = { kind: 'system', id: 'cli:import' };
 
-async function importLines(host: VigieHost, kind: ImportKind, file: string, lines: Iterable<object>, count: number) {
+async function importLines(
+  host: VigieHost,
+  kind: ImportKind,
+  file: string,
+  lines: Iterable<object>,
+  count: number,
+) {
   const fd = fs.openSync(file, 'w');
   let chunk: string[] = [];
   for (const line of lines) {
@@ -49,7 +55,9 @@ async function importLines(host: VigieHost, kind: ImportKind, file: string, line
   });
   bar.finish(summary.rejected ? `${summary.rejected} rejected` : undefined);
   if (summary.rejected > 0 || summary.aborted) {
-    throw new Error(`import ${kind}: ${summary.rejected} lines rejected${summary.aborted ? ', aborted' : ''}`);
+    throw new Error(
+      `import ${kind}: ${summary.rejected} lines rejected${summary.aborted ? ', aborted' : ''}`,
+    );
   }
 }
 
@@ -70,7 +78,12 @@ function* followLines(world: World) {
   }
 }
 
-export async function provisionWorld(host: VigieHost, client: VigieClient, world: World, workDir: string): Promise<Provisioned> {
+export async function provisionWorld(
+  host: VigieHost,
+  client: VigieClient,
+  world: World,
+  workDir: string,
+): Promise<Provisioned> {
   const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
   const second: Caller = { ip: '127.0.0.1', token: host.secondOperatorToken };
   const root = host.operatorOrganisationId;
@@ -81,7 +94,13 @@ export async function provisionWorld(host: VigieHost, client: VigieClient, world
     { id: networks.partners, name: 'Organismes de formation partenaires', kind: 'network', parentId: root },
     ...world.structures.map((s) => ({ id: s.id, name: s.name, kind: s.kind, parentId: s.parentId })),
   ];
-  await importLines(host, 'organisations', path.join(workDir, 'organisations.ndjson'), orgLines, orgLines.length);
+  await importLines(
+    host,
+    'organisations',
+    path.join(workDir, 'organisations.ndjson'),
+    orgLines,
+    orgLines.length,
+  );
   await importLines(
     host,
     'accounts',
@@ -127,7 +146,12 @@ export async function provisionWorld(host: VigieHost, client: VigieClient, world
     grants,
     16,
     async (g) => {
-      const res = await client.expect<{ id: string; status: string }>(operator, 'POST', '/api/v1/roles/assignments', g);
+      const res = await client.expect<{ id: string; status: string }>(
+        operator,
+        'POST',
+        '/api/v1/roles/assignments',
+        g,
+      );
       if (res.status === 'pending_approval') pending.push(res.id);
     },
     (n) => bar.tick(n),
@@ -151,22 +175,40 @@ export async function provisionWorld(host: VigieHost, client: VigieClient, world
       kind,
       scopes: ['pdp.evaluate'],
     });
-    const token = await client.expect<{ secret: string }>(operator, 'POST', `/api/v1/applications/${app.id}/tokens`, {
-      name: 'production',
-    });
+    const token = await client.expect<{ secret: string }>(
+      operator,
+      'POST',
+      `/api/v1/applications/${app.id}/tokens`,
+      {
+        name: 'production',
+      },
+    );
     return { id: app.id, token: token.secret, ip };
   };
   const businessApps = {
-    missionsLocales: await register(networks.missionsLocales, 'Dossier jeune (Missions Locales)', 'business', '193.252.200.10'),
-    franceTravail: await register(networks.franceTravail, 'Dossier demandeur (France Travail)', 'business', '193.252.201.10'),
+    missionsLocales: await register(
+      networks.missionsLocales,
+      'Dossier jeune (Missions Locales)',
+      'business',
+      '193.252.200.10',
+    ),
+    franceTravail: await register(
+      networks.franceTravail,
+      'Dossier demandeur (France Travail)',
+      'business',
+      '193.252.201.10',
+    ),
   };
   const partnerApps = new Map<number, AppHandle>();
-  const partners = world.structures.map((s, i) => [s, i] as const).filter(([s]) => s.kind === 'training_organisation');
+  const partners = world.structures
+    .map((s, i) => [s, i] as const)
+    .filter(([s]) => s.kind === 'training_organisation');
   const apps = progressBar('register partner portals', partners.length, 'apps');
   await mapLimit(
     partners,
     8,
-    async ([s, i]) => partnerApps.set(i, await register(s.id, `Portail partenaire — ${s.name}`, 'partner', '193.252.202.10')),
+    async ([s, i]) =>
+      partnerApps.set(i, await register(s.id, `Portail partenaire — ${s.name}`, 'partner', '193.252.202.10')),
     (n) => apps.tick(n),
   );
   apps.finish();

@@ -66,7 +66,12 @@ export class Random {
   /** A UUID (version 4 layout) from this generator: world ids are reproducible. */
   uuid(): string {
     const hex: string[] = [];
-    for (let i = 0; i < 16; i += 1) hex.push(Math.floor(this.next() * 256).toString(16).padStart(2, '0'));
+    for (let i = 0; i < 16; i += 1)
+      hex.push(
+        Math.floor(this.next() * 256)
+          .toString(16)
+          .padStart(2, '0'),
+      );
     hex[6] = `4${hex[6]!.slice(1)}`;
     hex[8] = ((parseInt(hex[8]!, 16) & 0x3f) | 0x80).toString(16).padStart(2, '0');
     const s = hex.join('');

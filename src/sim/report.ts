@@ -67,21 +67,34 @@ function scenarioFigures(outcome: AttackOutcome, alerts: AlertSeen[]): ScenarioF
   for (const a of mine) rules[a.ruleId] = (rules[a.ruleId] ?? 0) + 1;
   const stoppedBy = contained
     ? (outcome.endedBy ?? 'unknown')
-    : `not stopped: read until the scenario ended${Object.keys(layers).length ? ` (refusals: ${Object.entries(layers).slice(0, 3).map(([k, v]) => `${k} ×${v}`).join(', ')})` : ''}`;
+    : `not stopped: read until the scenario ended${
+        Object.keys(layers).length
+          ? ` (refusals: ${Object.entries(layers)
+              .slice(0, 3)
+              .map(([k, v]) => `${k} ×${v}`)
+              .join(', ')})`
+          : ''
+      }`;
   return {
     name: outcome.scenario.name,
     title: outcome.scenario.title,
     recordsDisclosed: outcome.disclosed.size,
     recordsAttempted: outcome.attempted.size,
     secondsToDetect: first !== undefined && start !== undefined ? Math.round((first - start) / 1000) : null,
-    secondsToContain: outcome.lastDisclosureAt !== undefined && start !== undefined ? Math.round((outcome.lastDisclosureAt - start) / 1000) : 0,
+    secondsToContain:
+      outcome.lastDisclosureAt !== undefined && start !== undefined
+        ? Math.round((outcome.lastDisclosureAt - start) / 1000)
+        : 0,
     contained,
     alerts: mine.length,
     alertRules: rules,
     stoppedBy,
     layers,
     firstActAt: start !== undefined ? new Date(start).toISOString() : null,
-    timeline: downsample(outcome.timeline.map(([t, n]) => [start !== undefined ? Math.round((t - start) / 1000) : 0, n]), 200),
+    timeline: downsample(
+      outcome.timeline.map(([t, n]) => [start !== undefined ? Math.round((t - start) / 1000) : 0, n]),
+      200,
+    ),
     log: outcome.log.slice(0, 40).map((l) => `${new Date(l.at).toISOString()} ${l.what}`),
   };
 }
@@ -174,11 +187,20 @@ export function buildReport(input: {
   };
 }
 
-const fmtSeconds = (s: number | null) => (s === null ? 'never' : s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+const fmtSeconds = (s: number | null) =>
+  s === null
+    ? 'never'
+    : s < 120
+      ? `${s} s`
+      : s < 7200
+        ? `${Math.round(s / 60)} min`
+        : `${(s / 3600).toFixed(1)} h`;
 const ok = (good: boolean) => (good ? 'met' : 'MISSED');
 
 export function terminalTable(report: Report): string {
-  const rows: string[][] = [['scenario', 'run', 'disclosed', 'attempted', 'detect', 'contain', 'alerts', 'stopped by']];
+  const rows: string[][] = [
+    ['scenario', 'run', 'disclosed', 'attempted', 'detect', 'contain', 'alerts', 'stopped by'],
+  ];
   for (const run of [report.protected, report.unprotected].filter((r): r is RunFigures => r !== undefined)) {
     for (const s of run.scenarios) {
       rows.push([
@@ -202,8 +224,17 @@ export function terminalTable(report: Report): string {
     ...rows.slice(1).map(line),
     '',
     `normal work (protected): ${p.agentDays.toLocaleString('en')} agent-days, ${p.decisions.toLocaleString('en')} decisions, ${p.signIns.toLocaleString('en')} passkey sign-ins`,
-    `  false alerts per 1,000 agent-days: ${p.falseAlertsPer1000AgentDays} (${p.falseAlerts}) [target ≤ 1: ${ok(p.falseAlertsPer1000AgentDays <= 1)}] ${Object.entries(p.falseAlertsByRule).map(([k, v]) => `${k} ×${v}`).join(', ')}`,
-    `  honest requests denied: ${p.honestDeniedPercent} % (${p.honestDenied} of ${p.honestRequests}) [target ≤ 0.5 %: ${ok(p.honestDeniedPercent <= 0.5)}] ${Object.entries(p.honestDeniedByReason).slice(0, 5).map(([k, v]) => `${k} ×${v}`).join(', ')}`,
+    `  false alerts per 1,000 agent-days: ${p.falseAlertsPer1000AgentDays} (${p.falseAlerts}) [target ≤ 1: ${ok(p.falseAlertsPer1000AgentDays <= 1)}] ${Object.entries(
+      p.falseAlertsByRule,
+    )
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}`,
+    `  honest requests denied: ${p.honestDeniedPercent} % (${p.honestDenied} of ${p.honestRequests}) [target ≤ 0.5 %: ${ok(p.honestDeniedPercent <= 0.5)}] ${Object.entries(
+      p.honestDeniedByReason,
+    )
+      .slice(0, 5)
+      .map(([k, v]) => `${k} ×${v}`)
+      .join(', ')}`,
     `  decisions per second sustained: ${p.decisionsPerSecond.toLocaleString('en')}`,
     `wall time: ${report.wallSeconds} s`,
     '',
@@ -233,8 +264,12 @@ export function markdownReport(report: Report, chartFile: string): string {
   const p = report.protected;
   out.push('', '## Normal work (protected run)', '');
   out.push(`| figure | value | target |`, '|---|---|---|');
-  out.push(`| false alerts per 1,000 agent-days | ${p.falseAlertsPer1000AgentDays} (${p.falseAlerts} over ${p.agentDays} agent-days) | ≤ 1 (${ok(p.falseAlertsPer1000AgentDays <= 1)}) |`);
-  out.push(`| honest requests denied | ${p.honestDeniedPercent} % (${p.honestDenied} of ${p.honestRequests}) | ≤ 0.5 % (${ok(p.honestDeniedPercent <= 0.5)}) |`);
+  out.push(
+    `| false alerts per 1,000 agent-days | ${p.falseAlertsPer1000AgentDays} (${p.falseAlerts} over ${p.agentDays} agent-days) | ≤ 1 (${ok(p.falseAlertsPer1000AgentDays <= 1)}) |`,
+  );
+  out.push(
+    `| honest requests denied | ${p.honestDeniedPercent} % (${p.honestDenied} of ${p.honestRequests}) | ≤ 0.5 % (${ok(p.honestDeniedPercent <= 0.5)}) |`,
+  );
   out.push(`| decisions per second sustained | ${p.decisionsPerSecond} | — |`);
   out.push('', 'False alerts by rule:', '');
   for (const [k, v] of Object.entries(p.falseAlertsByRule)) out.push(`- \`${k}\`: ${v}`);
@@ -243,7 +278,14 @@ export function markdownReport(report: Report, chartFile: string): string {
   out.push('', '## What stopped what (protected run)', '');
   for (const s of p.scenarios) {
     out.push(`### ${s.title}`, '');
-    out.push(`Ended: ${s.stoppedBy}. Alerts: ${Object.entries(s.alertRules).map(([k, v]) => `\`${k}\` ×${v}`).join(', ') || 'none'}.`, '');
+    out.push(
+      `Ended: ${s.stoppedBy}. Alerts: ${
+        Object.entries(s.alertRules)
+          .map(([k, v]) => `\`${k}\` ×${v}`)
+          .join(', ') || 'none'
+      }.`,
+      '',
+    );
     for (const [k, v] of Object.entries(s.layers)) out.push(`- ${k}: ${v}`);
     out.push('', '<details><summary>attacker log</summary>', '', '```', ...s.log, '```', '</details>', '');
   }
@@ -262,8 +304,22 @@ export function svgChart(report: Report): string {
   const T = 40;
   const B = 50;
   const series: { label: string; colour: string; dashed: boolean; points: [number, number][] }[] = [];
-  report.protected.scenarios.forEach((s, i) => series.push({ label: `${s.name} (protected)`, colour: COLOURS[i % COLOURS.length]!, dashed: false, points: s.timeline }));
-  report.unprotected?.scenarios.forEach((s, i) => series.push({ label: `${s.name} (unprotected)`, colour: COLOURS[i % COLOURS.length]!, dashed: true, points: s.timeline }));
+  report.protected.scenarios.forEach((s, i) =>
+    series.push({
+      label: `${s.name} (protected)`,
+      colour: COLOURS[i % COLOURS.length]!,
+      dashed: false,
+      points: s.timeline,
+    }),
+  );
+  report.unprotected?.scenarios.forEach((s, i) =>
+    series.push({
+      label: `${s.name} (unprotected)`,
+      colour: COLOURS[i % COLOURS.length]!,
+      dashed: true,
+      points: s.timeline,
+    }),
+  );
   const maxX = Math.max(1, ...series.flatMap((s) => s.points.map((p) => p[0] / 3600)));
   const maxY = Math.max(10, ...series.flatMap((s) => s.points.map((p) => p[1])));
   const decades = Math.ceil(Math.log10(maxY));
@@ -276,19 +332,33 @@ export function svgChart(report: Report): string {
   ];
   for (let d = 0; d <= decades; d += 1) {
     const yy = y(10 ** d);
-    parts.push(`<line x1="${L}" y1="${yy}" x2="${W - R}" y2="${yy}" stroke="#ddd"/>`, `<text x="${L - 8}" y="${yy + 4}" text-anchor="end">${(10 ** d).toLocaleString('en')}</text>`);
+    parts.push(
+      `<line x1="${L}" y1="${yy}" x2="${W - R}" y2="${yy}" stroke="#ddd"/>`,
+      `<text x="${L - 8}" y="${yy + 4}" text-anchor="end">${(10 ** d).toLocaleString('en')}</text>`,
+    );
   }
   const stepH = maxX > 48 ? 12 : maxX > 12 ? 6 : 1;
   for (let h = 0; h <= maxX; h += stepH) {
     const xx = x(h);
-    parts.push(`<line x1="${xx}" y1="${T}" x2="${xx}" y2="${H - B}" stroke="#eee"/>`, `<text x="${xx}" y="${H - B + 16}" text-anchor="middle">${h}</text>`);
+    parts.push(
+      `<line x1="${xx}" y1="${T}" x2="${xx}" y2="${H - B}" stroke="#eee"/>`,
+      `<text x="${xx}" y="${H - B + 16}" text-anchor="middle">${h}</text>`,
+    );
   }
-  parts.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">heures depuis le premier acte / hours since the first malicious act</text>`);
-  parts.push(`<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#888"/>`);
+  parts.push(
+    `<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">heures depuis le premier acte / hours since the first malicious act</text>`,
+  );
+  parts.push(
+    `<rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}" fill="none" stroke="#888"/>`,
+  );
   series.forEach((s, i) => {
     if (s.points.length > 0) {
-      const d = s.points.map(([t, n], k) => `${k === 0 ? 'M' : 'L'}${x(t / 3600).toFixed(1)},${y(n).toFixed(1)}`).join(' ');
-      parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      const d = s.points
+        .map(([t, n], k) => `${k === 0 ? 'M' : 'L'}${x(t / 3600).toFixed(1)},${y(n).toFixed(1)}`)
+        .join(' ');
+      parts.push(
+        `<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     }
     const ly = T + 10 + i * 20;
     parts.push(
@@ -303,7 +373,11 @@ export function svgChart(report: Report): string {
 /** Writes report.json, report.md and report.svg into `dir`. */
 export function writeReport(report: Report, dir: string): { json: string; md: string; svg: string } {
   fs.mkdirSync(dir, { recursive: true });
-  const files = { json: path.join(dir, 'report.json'), md: path.join(dir, 'report.md'), svg: path.join(dir, 'report.svg') };
+  const files = {
+    json: path.join(dir, 'report.json'),
+    md: path.join(dir, 'report.md'),
+    svg: path.join(dir, 'report.svg'),
+  };
   fs.writeFileSync(files.json, `${JSON.stringify(report, null, 2)}\n`);
   fs.writeFileSync(files.md, markdownReport(report, 'report.svg'));
   fs.writeFileSync(files.svg, `${svgChart(report)}\n`);

@@ -16,7 +16,11 @@ export interface Scenario {
   /** Calendar day of the run (0 = the first Monday of normal work) and Paris time of the first act. */
   readonly start: { readonly day: number; readonly time: string };
   readonly durationHours: number;
-  readonly victims: { readonly structureKind: StructureKind; readonly role: StaffRole; readonly count: number };
+  readonly victims: {
+    readonly structureKind: StructureKind;
+    readonly role: StaffRole;
+    readonly count: number;
+  };
   /** Tried in order for each victim; the next is the attacker's next best move. */
   readonly access: readonly AccessMove[];
   /** Accounts the attacker creates with a delegated administrator's rights, and who approves them. */
@@ -55,15 +59,24 @@ export function loadScenario(file: string): Scenario {
   const raw = YAML.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown> | null;
   if (!raw || typeof raw !== 'object') fail(file, 'expected a mapping');
   const s = raw as unknown as Scenario;
-  if (typeof s.name !== 'string' || !/^[a-z0-9-]{1,60}$/.test(s.name)) fail(file, 'name: lower-case words joined by -');
-  if (!s.start || !Number.isInteger(s.start.day) || !/^\d{2}:\d{2}$/.test(s.start.time)) fail(file, 'start: {day, time: "HH:MM"}');
+  if (typeof s.name !== 'string' || !/^[a-z0-9-]{1,60}$/.test(s.name))
+    fail(file, 'name: lower-case words joined by -');
+  if (!s.start || !Number.isInteger(s.start.day) || !/^\d{2}:\d{2}$/.test(s.start.time))
+    fail(file, 'start: {day, time: "HH:MM"}');
   if (!(s.durationHours > 0)) fail(file, 'durationHours: a positive number');
   if (!s.victims || !(s.victims.count >= 1)) fail(file, 'victims: {structureKind, role, count}');
-  if (!Array.isArray(s.access) || s.access.length === 0 || s.access.some((a) => !ACCESS.includes(a)))
+  if (
+    !Array.isArray(s.access) ||
+    s.access.length === 0 ||
+    (s.access as unknown[]).some((a) => !ACCESS.includes(a as AccessMove))
+  )
     fail(file, `access: a list of ${ACCESS.join(', ')}`);
-  if (s.via !== 'business_app' && s.via !== 'partner_portal') fail(file, 'via: business_app or partner_portal');
-  if (s.targets !== 'nationwide' && s.targets !== 'own_structure') fail(file, 'targets: nationwide or own_structure');
-  if (!s.network || !Array.isArray(s.network.ips) || s.network.ips.length === 0) fail(file, 'network.ips: at least one address');
+  if (s.via !== 'business_app' && s.via !== 'partner_portal')
+    fail(file, 'via: business_app or partner_portal');
+  if (s.targets !== 'nationwide' && s.targets !== 'own_structure')
+    fail(file, 'targets: nationwide or own_structure');
+  if (!s.network || !Array.isArray(s.network.ips) || s.network.ips.length === 0)
+    fail(file, 'network.ips: at least one address');
   if (!s.pace || !(s.pace.perMinute > 0)) fail(file, 'pace.perMinute: a positive number');
   if (!s.adapt) fail(file, 'adapt: required');
   return s;

@@ -1,4 +1,7 @@
-import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
 import type { Caller, VigieClient } from './client.js';
 import type { MailSink } from './mail-sink.js';
 import { PasskeyAuthenticator } from './passkey-authenticator.js';
@@ -70,7 +73,9 @@ export async function signInWithPasskey(
   if (res.setCookie) browser.cookie = res.setCookie;
   const ok = res.status >= 200 && res.status < 300;
   // 200 for every success, whatever Vigie's exact 2xx: callers compare with 200.
-  return ok ? { status: 200 } : { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
+  return ok
+    ? { status: 200 }
+    : { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
 }
 
 /** An assertion signed by a passkey the attacker registered nowhere. */

@@ -50,7 +50,11 @@ export interface Staff {
 export interface World {
   readonly seed: number;
   readonly scale: number;
-  readonly operatorNetworks: { readonly missionsLocales: string; readonly franceTravail: string; readonly partners: string };
+  readonly operatorNetworks: {
+    readonly missionsLocales: string;
+    readonly franceTravail: string;
+    readonly partners: string;
+  };
   readonly structures: Structure[];
   readonly staff: Staff[];
   /** Opaque record id of each person (what business applications know them by). */
@@ -59,12 +63,42 @@ export interface World {
 }
 
 export const CITIES = [
-  'Paris', 'Lyon', 'Marseille', 'Lille', 'Toulouse', 'Nantes', 'Rennes', 'Bordeaux', 'Strasbourg',
-  'Montpellier', 'Nice', 'Rouen', 'Dijon', 'Clermont-Ferrand', 'Limoges', 'Besançon', 'Orléans', 'Metz',
+  'Paris',
+  'Lyon',
+  'Marseille',
+  'Lille',
+  'Toulouse',
+  'Nantes',
+  'Rennes',
+  'Bordeaux',
+  'Strasbourg',
+  'Montpellier',
+  'Nice',
+  'Rouen',
+  'Dijon',
+  'Clermont-Ferrand',
+  'Limoges',
+  'Besançon',
+  'Orléans',
+  'Metz',
 ] as const;
 
 /** French residential ISPs (Orange, Free, SFR, Bouygues): /16s that geolocate to France. */
-const RESIDENTIAL = ['90.12', '90.45', '86.200', '86.217', '2.10', '82.64', '82.65', '91.160', '91.168', '77.193', '109.0', '176.150', '176.140'];
+const RESIDENTIAL = [
+  '90.12',
+  '90.45',
+  '86.200',
+  '86.217',
+  '2.10',
+  '82.64',
+  '82.65',
+  '91.160',
+  '91.168',
+  '77.193',
+  '109.0',
+  '176.150',
+  '176.140',
+];
 /** Business links where structures' offices sit behind a shared NAT. */
 const OFFICE = ['193.252', '194.2', '80.12', '194.3', '193.251'];
 
@@ -91,7 +125,7 @@ export function generateWorld(options: WorldOptions): World {
   let officeSeq = 0;
   const officeIp = () => {
     officeSeq += 1;
-    return `${OFFICE[officeSeq % OFFICE.length]}.${(officeSeq >> 8) & 255}.${(officeSeq & 255) || 1}`;
+    return `${OFFICE[officeSeq % OFFICE.length]}.${(officeSeq >> 8) & 255}.${officeSeq & 255 || 1}`;
   };
   const residentialIp = () => `${rnd.pick(RESIDENTIAL)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}`;
 
@@ -131,7 +165,8 @@ export function generateWorld(options: WorldOptions): World {
     const approvers = staffCount > 25 ? 2 : 1;
     let cursor = 0;
     for (let k = 0; k < staffCount; k += 1) {
-      const role: StaffRole = k < managers ? 'account_manager' : k < managers + approvers ? 'account_approver' : 'agent';
+      const role: StaffRole =
+        k < managers ? 'account_manager' : k < managers + approvers ? 'account_approver' : 'agent';
       const caseload: number[] = [];
       const take = kind === 'training_organisation' ? 0 : Math.min(caseloadSize, population.length - cursor);
       for (let c = 0; c < take; c += 1) caseload.push(population[cursor + c]!);
@@ -148,7 +183,8 @@ export function generateWorld(options: WorldOptions): World {
         homeIp: residentialIp(),
         homeDays: rnd.chance(0.6) ? rnd.int(1, 2) : 0,
         caseload,
-        leavesOnDay: role === 'agent' && rnd.chance(0.01) ? rnd.int(1, Math.max(1, options.workDays - 1)) : -1,
+        leavesOnDay:
+          role === 'agent' && rnd.chance(0.01) ? rnd.int(1, Math.max(1, options.workDays - 1)) : -1,
       };
       staff.push(member);
       structure.staff.push(member.index);
@@ -161,17 +197,46 @@ export function generateWorld(options: WorldOptions): World {
     const population = addPeople(young, 'young_person', 'ML');
     // About one member of staff for 105 young people followed, at least three.
     const staffCount = Math.max(3, Math.round(young / rnd.logNormal(105, 0.2)));
-    addStructure('mission_locale', `Mission Locale ${i + 1}`, ids.missionsLocales, population, staffCount, 20);
+    addStructure(
+      'mission_locale',
+      `Mission Locale ${i + 1}`,
+      ids.missionsLocales,
+      population,
+      staffCount,
+      20,
+    );
   }
   const ceCount = Math.max(1, Math.round(100 * s));
   const agencyCount = Math.max(1, Math.round(60 * s));
   for (let i = 0; i < ceCount; i += 1) {
-    const population = addPeople(Math.max(30, Math.round(rnd.logNormal(1500, 0.5) * Math.min(1, s * 10))), 'job_seeker', 'DE');
-    addStructure('cap_emploi', `Cap emploi ${i + 1}`, ids.franceTravail, population, Math.max(3, Math.round(population.length / 110)), 25);
+    const population = addPeople(
+      Math.max(30, Math.round(rnd.logNormal(1500, 0.5) * Math.min(1, s * 10))),
+      'job_seeker',
+      'DE',
+    );
+    addStructure(
+      'cap_emploi',
+      `Cap emploi ${i + 1}`,
+      ids.franceTravail,
+      population,
+      Math.max(3, Math.round(population.length / 110)),
+      25,
+    );
   }
   for (let i = 0; i < agencyCount; i += 1) {
-    const population = addPeople(Math.max(30, Math.round(rnd.logNormal(2500, 0.4) * Math.min(1, s * 10))), 'job_seeker', 'DE');
-    addStructure('agency', `Agence France Travail ${i + 1}`, ids.franceTravail, population, Math.max(3, Math.round(population.length / 120)), 25);
+    const population = addPeople(
+      Math.max(30, Math.round(rnd.logNormal(2500, 0.4) * Math.min(1, s * 10))),
+      'job_seeker',
+      'DE',
+    );
+    addStructure(
+      'agency',
+      `Agence France Travail ${i + 1}`,
+      ids.franceTravail,
+      population,
+      Math.max(3, Math.round(population.length / 120)),
+      25,
+    );
   }
   // Training organisations enrol job seekers already on the register (a slice of the agencies' people).
   const jobSeekers = structures.filter((x) => x.kind === 'agency').flatMap((x) => x.people);
@@ -181,7 +246,14 @@ export function generateWorld(options: WorldOptions): World {
     const n = Math.min(jobSeekers.length, Math.max(20, Math.round(rnd.logNormal(250, 0.5))));
     const start = rnd.int(0, Math.max(0, jobSeekers.length - n));
     for (let k = 0; k < n; k += 1) enrolled.push(jobSeekers[start + k]!);
-    addStructure('training_organisation', `Organisme de formation ${i + 1}`, ids.partners, enrolled, rnd.int(2, 8), 0);
+    addStructure(
+      'training_organisation',
+      `Organisme de formation ${i + 1}`,
+      ids.partners,
+      enrolled,
+      rnd.int(2, 8),
+      0,
+    );
   }
   return { seed: options.seed, scale: s, operatorNetworks: ids, structures, staff, people, peopleKind };
 }

@@ -24,19 +24,33 @@ const base = (over: Partial<Scenario>): Scenario => ({
   targets: 'own_structure',
   network: { ips: ['45.14.224.10'], userAgent: 'Mozilla/5.0 Firefox/128.0' },
   pace: { perMinute: 3 },
-  adapt: { narrowAfterDenials: 10, waitMinutesOnBudget: 60, retryAccessAfterMinutes: 10, maxSessionThefts: 3 },
+  adapt: {
+    narrowAfterDenials: 10,
+    waitMinutesOnBudget: 60,
+    retryAccessAfterMinutes: 10,
+    maxSessionThefts: 3,
+  },
   ...over,
 });
 // Known by construction: 3 records a minute of its own structure for 20 minutes, through the victim's
 // own workstation, under every budget and detection floor: 60 attempted, 60 disclosed.
 const quiet = base({ name: 'quiet-insider', durationHours: 20 / 60 });
 // Only the phished credential: a passkey cannot be phished, so nothing is ever attempted.
-const phishOnly = base({ name: 'phish-only', access: ['phished_credential'], victims: { structureKind: 'mission_locale', role: 'agent', count: 2 } });
+const phishOnly = base({
+  name: 'phish-only',
+  access: ['phished_credential'],
+  victims: { structureKind: 'mission_locale', role: 'agent', count: 2 },
+});
 // Nationwide reading: refused outside the caseload when protected, all disclosed when not.
+// After the quiet insider: its refusals make detection freeze the shared business application.
 const nationwide = base({
   name: 'nationwide',
+  start: { day: 1, time: '14:00' },
   victims: { structureKind: 'agency', role: 'agent', count: 1 },
-  targets: 'nationwide', pace: { perMinute: 12 }, adapt: { ...quiet.adapt, narrowAfterDenials: 1000 } });
+  targets: 'nationwide',
+  pace: { perMinute: 12 },
+  adapt: { ...quiet.adapt, narrowAfterDenials: 1000 },
+});
 
 describe('the simulator at small scale', () => {
   let work: string;
@@ -59,7 +73,15 @@ describe('the simulator at small scale', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-test-'));
     unprotectedRun = await runSimulation(options(false));
     protectedRun = await runSimulation(options(true));
-    report = buildReport({ seed: 3, scale: 0.01, days: 2, protectedRun, unprotectedRun, wallSeconds: 1, notes: [] });
+    report = buildReport({
+      seed: 3,
+      scale: 0.01,
+      days: 2,
+      protectedRun,
+      unprotectedRun,
+      wallSeconds: 1,
+      notes: [],
+    });
   }, 240_000);
   afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -81,7 +103,12 @@ describe('the simulator at small scale', () => {
 
   it('a phished credential alone never gets in: nothing attempted, the passkey layer named', () => {
     const s = report.protected.scenarios.find((x) => x.name === 'phish-only')!;
-    expect(s).toMatchObject({ recordsAttempted: 0, recordsDisclosed: 0, secondsToContain: 0, contained: true });
+    expect(s).toMatchObject({
+      recordsAttempted: 0,
+      recordsDisclosed: 0,
+      secondsToContain: 0,
+      contained: true,
+    });
     expect(s.stoppedBy).toBe('every access move refused');
     expect(s.layers['passkey sign-in (phishing-resistant)']).toBe(2);
   });
@@ -100,7 +127,9 @@ describe('the simulator at small scale', () => {
   it('normal-work figures add up', () => {
     const p = report.protected;
     expect(p.agentDays).toBeGreaterThan(0);
-    expect(p.honestRequests).toBeGreaterThanOrEqual(p.decisions - report.scenarios.reduce((n, s) => n + s.recordsAttempted, 0));
+    expect(p.honestRequests).toBeGreaterThanOrEqual(
+      p.decisions - report.scenarios.reduce((n, s) => n + s.recordsAttempted, 0),
+    );
     expect(Object.values(p.honestDeniedByReason).reduce((a, b) => a + b, 0)).toBe(p.honestDenied);
     expect(p.honestDeniedPercent).toBeCloseTo((p.honestDenied * 100) / p.honestRequests, 2);
     expect(Object.values(p.falseAlertsByRule).reduce((a, b) => a + b, 0)).toBe(p.falseAlerts);
@@ -124,7 +153,11 @@ describe('the simulator at small scale', () => {
 describe('scenario files', () => {
   it('the three shipped incidents load', () => {
     const names = loadScenarioDirectory(path.join(root, 'scenarios')).map((s) => s.name);
-    expect(names).toEqual(['advisor-accounts-2024', 'delegated-administrator-2025-12', 'partner-application-2025']);
+    expect(names).toEqual([
+      'advisor-accounts-2024',
+      'delegated-administrator-2025-12',
+      'partner-application-2025',
+    ]);
   });
 
   it('a malformed file is refused with the field named', () => {

@@ -16,7 +16,7 @@ const base = (over: Partial<Scenario>): Scenario => ({
   name: 'x',
   title: 'x',
   description: 'x',
-  start: { day: 0, time: '10:00' },
+  start: { day: 1, time: '10:00' },
   durationHours: 1,
   victims: { structureKind: 'cap_emploi', role: 'agent', count: 1 },
   access: ['infected_workstation'],
@@ -45,7 +45,7 @@ const phishOnly = base({
 // After the quiet insider: its refusals make detection freeze the shared business application.
 const nationwide = base({
   name: 'nationwide',
-  start: { day: 0, time: '14:00' },
+  start: { day: 1, time: '14:00' },
   victims: { structureKind: 'agency', role: 'agent', count: 1 },
   targets: 'nationwide',
   pace: { perMinute: 12 },
@@ -60,7 +60,7 @@ describe('the simulator at small scale', () => {
   const options = (protect: boolean) => ({
     seed: 3,
     scale: 0.01,
-    days: 1,
+    days: 2,
     panelShare: 0.2,
     protect,
     attacksOnly: !protect,
@@ -76,7 +76,7 @@ describe('the simulator at small scale', () => {
     report = buildReport({
       seed: 3,
       scale: 0.01,
-      days: 1,
+      days: 2,
       protectedRun,
       unprotectedRun,
       wallSeconds: 1,

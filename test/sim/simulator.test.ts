@@ -33,7 +33,8 @@ const base = (over: Partial<Scenario>): Scenario => ({
   ...over,
 });
 // Known by construction: 3 records a minute of its own structure for 20 minutes, through the victim's
-// own workstation, under every budget and detection floor: 60 attempted, 60 disclosed.
+// own workstation, under every budget and detection floor: 60 attempted, 60 disclosed (with seed 3
+// the victim is at work that day; an absent victim leaves no session to take).
 const quiet = base({ name: 'quiet-insider', durationHours: 20 / 60 });
 // Only the phished credential: a passkey cannot be phished, so nothing is ever attempted.
 const phishOnly = base({

@@ -448,7 +448,15 @@ export class Attacker {
         }
         const reason = v.reasons[0] ?? 'denied';
         this.outcome.layers.set(`policy: ${reason}`, (this.outcome.layers.get(`policy: ${reason}`) ?? 0) + 1);
-        if (reason === 'not_in_caseload' || reason === 'not_enrolled') {
+        if (reason === 'not_permitted') {
+          // The account may read nothing at all (no advisor role): after enough tries, drop it.
+          f.denialsInARow += 1;
+          if (f.denialsInARow >= this.scenario.adapt.narrowAfterDenials) {
+            f.done = true;
+            this.#note(`${f.label}: ${f.denialsInARow} refusals (not_permitted), switching account`);
+            break;
+          }
+        } else if (reason === 'not_in_caseload' || reason === 'not_enrolled') {
           f.denialsInARow += 1;
           if (!f.narrowed && f.denialsInARow >= this.scenario.adapt.narrowAfterDenials) {
             f.narrowed = true;

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { openDatabase } from '../db/database.js';
 import { reportStartupError, serve } from '../main.js';
 import { registerAdminCommands } from './admin.js';
+import { registerDemoCommand } from './demo.js';
 import { registerAppCommands } from './app.js';
 import { registerImportCommand } from './import.js';
 import { registerPolicyCommands } from './policy.js';
@@ -45,6 +46,7 @@ export function buildCli(): Command {
   registerPolicyCommands(program);
   registerJournalCommands(program);
   registerRuleCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

@@ -1,0 +1,100 @@
+/**
+ * The simulator's only way into Vigie: HTTP requests as a browser, a business application or a
+ * security analyst would send them, each carrying the address of the person behind it in
+ * X-Forwarded-For (the simulator stands for the reverse proxy Vigie trusts).
+ */
+export interface Caller {
+  readonly ip: string;
+  readonly userAgent?: string;
+  readonly token?: string;
+  cookie?: string;
+}
+
+export interface Reply<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+  readonly setCookie: string | undefined;
+}
+
+export const SESSION_COOKIE_NAME = '__Host-vigie_session';
+
+export class VigieClient {
+  requests = 0;
+  constructor(
+    readonly baseUrl: string,
+    readonly origin: string,
+  ) {}
+
+  async call<T = Record<string, unknown>>(
+    caller: Caller,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+  ): Promise<Reply<T>> {
+    const headers: Record<string, string> = {
+      'x-forwarded-for': caller.ip,
+      'user-agent': caller.userAgent ?? 'vigie-sim/1',
+    };
+    if (caller.token) headers.authorization = `Bearer ${caller.token}`;
+    if (caller.cookie) headers.cookie = `${SESSION_COOKIE_NAME}=${caller.cookie}`;
+    if (method !== 'GET') headers.origin = this.origin;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    this.requests += 1;
+    const res = await fetch(`${this.baseUrl}${url}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      // A non-JSON body (a page) is kept as text.
+    }
+    const cookies = res.headers.getSetCookie();
+    let setCookie: string | undefined;
+    for (const line of cookies) {
+      const m = new RegExp(`^${SESSION_COOKIE_NAME}=([^;]*)`).exec(line);
+      if (m) setCookie = m[1];
+    }
+    return { status: res.status, body: parsed as T, setCookie };
+  }
+
+  /** Like call, but a non-2xx answer is an error (setup steps that must not fail). */
+  async expect<T = Record<string, unknown>>(
+    caller: Caller,
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    body?: unknown,
+  ): Promise<T> {
+    const res = await this.call<T>(caller, method, url, body);
+    if (res.status < 200 || res.status > 299) {
+      throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body).slice(0, 300)}`);
+    }
+    return res.body;
+  }
+}
+
+/** Runs `work` over `items` with at most `limit` in flight; results in input order. */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+  onDone?: (done: number) => void,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let done = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      results[i] = await work(items[i]!, i);
+      done += 1;
+      onDone?.(done);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}

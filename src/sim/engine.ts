@@ -1,0 +1,630 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Attacker, parisHour, type AttackOutcome } from './attacker.js';
+import { evaluateAll, type Evaluation } from './business-apps.js';
+import { mapLimit, VigieClient, type Caller } from './client.js';
+import { startVigie, type VigieHost } from './host.js';
+import { PasskeyAuthenticator } from './passkey-authenticator.js';
+import { progressBar } from './progress.js';
+import { provisionWorld, type AppHandle, type Provisioned } from './provision.js';
+import { Random } from './random.js';
+import type { Scenario } from './scenario.js';
+import {
+  enrolFromMail,
+  errorCode,
+  sessionAlive,
+  signInWithPasskey,
+  USER_AGENTS,
+  type Browser,
+} from './sessions.js';
+import { generateWorld, type Staff, type World } from './world.js';
+
+/**
+ * One run of the simulator: a fresh Vigie, the world loaded into it, days of normal work with the
+ * scenarios' attackers among it, and every answer Vigie gave counted. The same options with
+ * `protect: false` replay the same world against a Vigie that allows everything.
+ */
+export interface RunOptions {
+  readonly seed: number;
+  readonly scale: number;
+  /** Calendar days replayed, from Monday 1 September 2025 (the back-to-school peak). */
+  readonly days: number;
+  /** Share of advisors who sign in through Vigie with a passkey each day (managers and approvers always do). */
+  readonly panelShare: number;
+  readonly protect: boolean;
+  readonly scenarios: readonly Scenario[];
+  readonly packageRoot: string;
+  readonly workDir?: string;
+  /** Skip normal work (the unprotected run: nothing the defenders do changes what an allow-all Vigie lets out). */
+  readonly attacksOnly?: boolean;
+  /** Keep Vigie serving after the run (the demo); the caller closes it. */
+  readonly keepServing?: boolean;
+  readonly port?: number;
+}
+
+export interface AlertSeen {
+  readonly id: string;
+  readonly ruleId: string;
+  readonly entity: { type: string; id: string };
+  readonly createdAt: string;
+  readonly occurrences: number;
+}
+
+export interface RunResult {
+  readonly protect: boolean;
+  readonly world: { structures: number; staff: number; people: number; followRelations: number };
+  readonly outcomes: AttackOutcome[];
+  readonly alerts: AlertSeen[];
+  readonly honest: {
+    requests: number;
+    denied: number;
+    deniedByReason: Record<string, number>;
+    agentDays: number;
+    decisions: number;
+    signIns: number;
+    newHires: number;
+    departures: number;
+  };
+  readonly decisions: number;
+  readonly replaySeconds: number;
+  readonly wallSeconds: { provision: number; replay: number };
+  readonly host?: VigieHost;
+  readonly startedAt: number;
+}
+
+const WORK_START = Date.parse('2025-08-31T22:00:00.000Z'); // Monday 1 September 2025, 00:00 Paris
+const DAY = 86_400_000;
+const MINUTE = 60_000;
+
+/** Milliseconds of Paris local midnight of calendar day `d` of the run (CEST until 26 October). */
+function dayStart(d: number): number {
+  const t = WORK_START + d * DAY;
+  return t >= Date.parse('2025-10-26T01:00:00.000Z') ? t + 3_600_000 : t;
+}
+
+interface Planned {
+  at: number;
+  staff: number;
+  kind: 'read' | 'export' | 'break_glass' | 'presence';
+  records: string[];
+}
+
+interface PanelMember {
+  readonly browser: Browser;
+  readonly passkey: PasskeyAuthenticator;
+  authTime: number;
+  /** When the application last checked the session with Vigie (it caches the answer a few minutes). */
+  checkedAt?: number;
+  checkedIp?: string;
+}
+
+const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
+
+export async function runSimulation(options: RunOptions): Promise<RunResult> {
+  const wallStart = Date.now();
+  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-'));
+  fs.mkdirSync(workDir, { recursive: true });
+  const world = generateWorld({
+    seed: options.seed,
+    scale: options.scale,
+    workDays: Math.ceil((options.days * 5) / 7),
+  });
+  const host = await startVigie({
+    dataDir: path.join(workDir, options.protect ? 'protected' : 'unprotected'),
+    protect: options.protect,
+    start: new Date(WORK_START - 30 * DAY + 8 * 3_600_000),
+    packageRoot: options.packageRoot,
+    ...(options.port !== undefined ? { port: options.port } : {}),
+  });
+  try {
+    const client = new VigieClient(host.baseUrl, host.origin);
+    const apps = await provisionWorld(host, client, world, workDir);
+    const rnd = new Random(options.seed).fork('work');
+    const panel = await enrolPanel(host, client, world, options, rnd);
+    const provisionSeconds = (Date.now() - wallStart) / 1000;
+    const replayStart = Date.now();
+    const result = await replay(host, client, world, apps, panel, options, rnd);
+    const alerts = await collectAlerts(client, host);
+    const followRelations = world.structures.reduce((n, s) => n + s.people.length, 0);
+    return {
+      protect: options.protect,
+      world: {
+        structures: world.structures.length,
+        staff: world.staff.length,
+        people: world.people.length,
+        followRelations,
+      },
+      outcomes: result.outcomes,
+      alerts,
+      honest: result.honest,
+      decisions: result.decisions,
+      replaySeconds: result.evaluateSeconds,
+      wallSeconds: { provision: provisionSeconds, replay: (Date.now() - replayStart) / 1000 },
+      ...(options.keepServing ? { host } : {}),
+      startedAt: WORK_START,
+    };
+  } finally {
+    if (!options.keepServing) await host.close();
+  }
+}
+
+async function enrolPanel(
+  host: VigieHost,
+  client: VigieClient,
+  world: World,
+  options: RunOptions,
+  rnd: Random,
+) {
+  const panel = new Map<number, PanelMember>();
+  // Every structure has at least one advisor who signs in through Vigie, whatever the share.
+  const firstAgent = new Set(
+    world.structures.map((s) =>
+      s.staff.find(
+        (i) =>
+          world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0,
+      ),
+    ),
+  );
+  const members = world.staff.filter(
+    (m) => !m.dormant && (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
+  );
+  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
+  const bar = progressBar('enrol passkeys', members.length, 'people');
+  await mapLimit(
+    members,
+    8,
+    async (m) => {
+      const browser: Browser = {
+        ip: world.structures[m.structure]!.officeIps[0]!,
+        userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
+      };
+      await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
+      const passkey = new PasskeyAuthenticator(host.origin);
+      if (await enrolFromMail(client, host.mail, browser, m.email, passkey)) {
+        panel.set(m.index, { browser, passkey, authTime: host.clock.now().getTime() });
+      }
+    },
+    (n) => bar.tick(n),
+  );
+  bar.finish();
+  return panel;
+}
+
+function appOf(world: World, apps: Provisioned, m: Staff): AppHandle {
+  const s = world.structures[m.structure]!;
+  if (s.kind === 'training_organisation') return apps.partnerApps.get(m.structure)!;
+  return s.kind === 'mission_locale' ? apps.businessApps.missionsLocales : apps.businessApps.franceTravail;
+}
+
+/** Where a person works from today, and from when they move (a session going from office to home). */
+function placeOf(
+  world: World,
+  m: Staff,
+  day: number,
+  rnd: Random,
+): { ip: string; laterIp?: string; moveAt?: number } {
+  const office =
+    world.structures[m.structure]!.officeIps[m.index % world.structures[m.structure]!.officeIps.length]!;
+  if (m.travelling && rnd.chance(0.4))
+    return { ip: `176.${rnd.int(128, 191)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}` };
+  const home = m.homeDays > 0 && rnd.chance(m.homeDays / 5);
+  if (!home) return { ip: office };
+  if (rnd.chance(0.3))
+    return { ip: office, laterIp: m.homeIp, moveAt: dayStart(day) + (15 * 60 + rnd.int(0, 60)) * MINUTE };
+  return { ip: m.homeIp };
+}
+
+function workTime(day: number, rnd: Random): number {
+  // Morning 08:30–12:15, lunch dip 12:15–13:45 (one read in ten), afternoon 13:45–17:30, Paris time.
+  const u = rnd.next();
+  const minutes =
+    u < 0.46 ? 510 + rnd.next() * 225 : u < 0.54 ? 735 + rnd.next() * 90 : 825 + rnd.next() * 225;
+  return dayStart(day) + Math.floor((minutes + rnd.normal() * 10) * MINUTE) + rnd.int(0, 59_999);
+}
+
+function planDay(
+  world: World,
+  day: number,
+  workDay: number,
+  rnd: Random,
+  departed: Set<number>,
+  panel: ReadonlyMap<number, unknown>,
+): Planned[] {
+  const plan: Planned[] = [];
+  // People who sign in through Vigie keep its console open through their day (a page every half hour or so).
+  for (const index of panel.keys()) {
+    const m = world.staff[index]!;
+    if (departed.has(index) || m.dormant || (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay)) continue;
+    if (rnd.chance(0.07)) continue;
+    const arrive = dayStart(day) + Math.round((510 + rnd.normal() * 20) * MINUTE);
+    const leave = dayStart(day) + Math.round((1050 + rnd.normal() * 30) * MINUTE);
+    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE)
+      plan.push({ at, staff: index, kind: 'presence', records: [] });
+  }
+  // The September peak: 30 % more files opened in the first week, back to normal by October.
+  const season = 1 + 0.3 * Math.max(0, 1 - day / 30);
+  for (const m of world.staff) {
+    if (m.dormant || departed.has(m.index) || !m.agent || !m.accountId) continue;
+    if (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay) continue;
+    if (rnd.chance(0.07)) continue; // leave, training, sick days
+    const s = world.structures[m.structure]!;
+    const reads = rnd.poisson(m.dailyReads * season);
+    const pickOwn = () =>
+      m.caseload.length > 0 && rnd.chance(0.75)
+        ? world.people[rnd.pick(m.caseload)]!
+        : world.people[rnd.pick(s.people)]!;
+    for (let i = 0; i < reads; i += 1)
+      plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'read', records: [pickOwn()] });
+    if (s.kind !== 'training_organisation' && rnd.chance(0.015)) {
+      const n = rnd.int(20, 80);
+      const records = new Set<string>();
+      for (let i = 0; i < n; i += 1) records.add(world.people[rnd.pick(s.people)]!);
+      plan.push({
+        at: dayStart(day) + rnd.int(9 * 60, 17 * 60) * MINUTE,
+        staff: m.index,
+        kind: 'export',
+        records: [...records],
+      });
+    }
+    if (s.kind !== 'training_organisation' && rnd.chance(0.002)) {
+      const other = world.structures[rnd.int(0, world.structures.length - 1)]!;
+      if (other !== s && other.people.length > 0)
+        plan.push({
+          at: workTime(day, rnd),
+          staff: m.index,
+          kind: 'break_glass',
+          records: [world.people[rnd.pick(other.people)]!],
+        });
+    }
+  }
+  return plan.sort((a, b) => a.at - b.at);
+}
+
+async function replay(
+  host: VigieHost,
+  client: VigieClient,
+  world: World,
+  apps: Provisioned,
+  panel: Map<number, PanelMember>,
+  options: RunOptions,
+  rnd: Random,
+) {
+  const honest = {
+    requests: 0,
+    denied: 0,
+    deniedByReason: {} as Record<string, number>,
+    agentDays: 0,
+    decisions: 0,
+    signIns: 0,
+    newHires: 0,
+    departures: 0,
+  };
+  const deny = (reason: string) => {
+    honest.denied += 1;
+    honest.deniedByReason[reason] = (honest.deniedByReason[reason] ?? 0) + 1;
+  };
+  const now = () => host.clock.now().getTime();
+  const departed = new Set<number>();
+  const places = new Map<number, { ip: string; laterIp?: string; moveAt?: number }>();
+  let decisions = 0;
+  let evaluateMs = 0;
+  const spent = { windows: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
+
+  const signIn = async (m: Staff, member: PanelMember) => {
+    honest.requests += 1;
+    honest.signIns += 1;
+    const res = await signInWithPasskey(client, member.browser, member.passkey, m.email);
+    if (res.status !== 200) deny(`sign_in:${res.code ?? res.status}`);
+    else member.authTime = now();
+    return res.status === 200;
+  };
+  /** A colleague's session, signed in when needed: for honest management and the talked-into approval. */
+  const sessionOf = async (m: Staff): Promise<PanelMember | undefined> => {
+    const member = panel.get(m.index);
+    if (!member) return undefined;
+    if (!(await sessionAlive(client, member.browser)) && !(await signIn(m, member))) return undefined;
+    return member;
+  };
+
+  const env = {
+    client,
+    world,
+    apps,
+    mail: host.mail,
+    origin: host.origin,
+    now,
+    signsIn: (staff: number) => panel.has(staff),
+    browserOf: (staff: number) => {
+      const member = panel.get(staff);
+      return member?.browser.cookie ? member.browser : undefined;
+    },
+    colleagueApprove: async (structure: number, accountId: string) => {
+      const approver = world.structures[structure]!.staff.map((i) => world.staff[i]!).find(
+        (m) => m.role === 'account_approver',
+      );
+      if (!approver) return { status: 404, code: 'NO_APPROVER' };
+      const member = await sessionOf(approver);
+      if (!member) return { status: 401, code: 'APPROVER_NOT_SIGNED_IN' };
+      const res = await client.call(member.browser, 'POST', `/api/v1/accounts/${accountId}/approve`);
+      return { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
+    },
+  };
+  const attackers = options.scenarios.map((s, i) => {
+    const [hh, mm] = s.start.time.split(':').map(Number) as [number, number];
+    return new Attacker(s, env, dayStart(s.start.day) + (hh * 60 + mm) * MINUTE, options.seed + i);
+  });
+
+  const totalMinutes = options.days * 24 * 60;
+  const bar = progressBar(
+    options.protect ? 'replay (protected)' : 'replay (unprotected)',
+    totalMinutes,
+    'sim-min',
+  );
+  let workDay = 0;
+  for (let day = 0; day < options.days; day += 1) {
+    const weekday = (day % 7) + 1; // 1 = Monday
+    const working = weekday <= 5;
+    const planned = working ? planDay(world, day, workDay, rnd, departed, panel) : [];
+    // Without normal work, people still sign in and keep their sessions: what an infostealer finds.
+    const plan = options.attacksOnly ? planned.filter((p) => p.kind === 'presence') : planned;
+    if (working) {
+      honest.agentDays += new Set(plan.filter((p) => p.kind !== 'presence').map((p) => p.staff)).size;
+      places.clear();
+      for (const m of world.staff) places.set(m.index, placeOf(world, m, day, rnd));
+    }
+    const management =
+      working && !options.attacksOnly ? planManagement(world, day, workDay, rnd, departed) : [];
+    let cursor = 0;
+    let t = dayStart(day);
+    const end = dayStart(day + 1);
+    while (t < end) {
+      // Fine steps only while an attacker is about to act: that is where seconds are measured.
+      const attacking = attackers.some((a) => a.wakeAt < t + 2 * MINUTE);
+      const tick = attacking ? 10_000 : 60_000;
+      const nextHonest = cursor < plan.length ? plan[cursor]!.at : Infinity;
+      const nextManage = management.length > 0 ? management[0]!.at : Infinity;
+      const nextAttack = Math.min(...attackers.map((a) => a.wakeAt));
+      const next = Math.min(nextHonest, nextManage, nextAttack);
+      if (next >= end) break;
+      if (next > t) t = next - (next % tick);
+      host.clock.set(new Date(t));
+      const windowEnd = t + tick;
+      // Honest work of this window, grouped by application.
+      const batch: Planned[] = [];
+      while (cursor < plan.length && plan[cursor]!.at < windowEnd) batch.push(plan[cursor++]!);
+      spent.windows += 1;
+      let mark = Date.now();
+      if (batch.length > 0) {
+        decisions += await runHonest(batch);
+        evaluateMs += Date.now() - mark;
+      }
+      spent.honestMs += Date.now() - mark;
+      mark = Date.now();
+      while (management.length > 0 && management[0]!.at < windowEnd) await runManagement(management.shift()!);
+      spent.manageMs += Date.now() - mark;
+      mark = Date.now();
+      for (const a of attackers) if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) await a.step(tick);
+      spent.attackMs += Date.now() - mark;
+      mark = Date.now();
+      await host.settle();
+      spent.settleMs += Date.now() - mark;
+      t = windowEnd;
+      bar.tick(Math.floor((t - dayStart(0)) / MINUTE), `day ${day + 1}/${options.days}`);
+    }
+    if (working) workDay += 1;
+  }
+  bar.finish(
+    `${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
+  );
+  for (const a of attackers) if (a.outcome.endedBy === undefined) a.outcome.endedBy = 'scenario time over';
+  decisions += attackers.reduce((n, a) => n + a.outcome.attempted.size, 0);
+  return { honest, decisions, evaluateSeconds: evaluateMs / 1000, outcomes: attackers.map((a) => a.outcome) };
+
+  async function runHonest(batch: Planned[]): Promise<number> {
+    const byApp = new Map<AppHandle, { items: Evaluation[] }>();
+    const acting = new Set<number>();
+    for (const p of batch) acting.add(p.staff);
+    // People who sign in through Vigie: the application checks their session, they sign in again if it ended.
+    await mapLimit([...acting], 16, async (index) => {
+      const member = panel.get(index);
+      if (!member) return;
+      const m = world.staff[index]!;
+      const place = places.get(index)!;
+      member.browser.ip = place.moveAt !== undefined && now() >= place.moveAt ? place.laterIp! : place.ip;
+      const fresh =
+        member.checkedAt !== undefined &&
+        now() - member.checkedAt < SESSION_CHECK_CACHE_MS &&
+        member.checkedIp === member.browser.ip;
+      if (fresh) return;
+      honest.requests += 1;
+      if (!(await sessionAlive(client, member.browser))) await signIn(m, member);
+      member.checkedAt = now();
+      member.checkedIp = member.browser.ip;
+    });
+    let count = 0;
+    for (const p of batch) {
+      if (p.kind === 'presence') continue;
+      const m = world.staff[p.staff]!;
+      const app = appOf(world, apps, m);
+      const member = panel.get(p.staff);
+      const place = places.get(p.staff)!;
+      const ip = member?.browser.ip ?? place.ip;
+      const context: Record<string, unknown> = {
+        auth_level: 'phishing_resistant',
+        auth_time: new Date(member?.authTime ?? dayStart(0)).toISOString(),
+        ip,
+      };
+      if (p.kind === 'break_glass')
+        context.break_glass = {
+          purpose: 'person_request',
+          justification: 'Personne reçue en accueil, suivie par une autre structure',
+        };
+      const entry = byApp.get(app) ?? { items: [] };
+      byApp.set(app, entry);
+      for (const record of p.records) {
+        entry.items.push({
+          subject: { type: 'account', id: m.accountId! },
+          action:
+            p.kind === 'export'
+              ? { name: 'export', properties: { records: p.records.length } }
+              : { name: 'read' },
+          resource: { type: 'record', id: record },
+          context,
+        });
+        count += 1;
+      }
+    }
+    await Promise.all(
+      [...byApp].map(async ([app, { items }]) => {
+        const verdicts = await evaluateAll(client, app, items);
+        for (const v of verdicts) {
+          honest.requests += 1;
+          honest.decisions += 1;
+          if (!v.decision) deny(v.reasons[0] ?? 'denied');
+        }
+      }),
+    );
+    return count;
+  }
+
+  async function runManagement(item: Managed): Promise<void> {
+    const manager = world.staff[item.manager]!;
+    const session = await sessionOf(manager);
+    if (!session) return;
+    const s = world.structures[manager.structure]!;
+    honest.requests += 1;
+    if (item.kind === 'departure') {
+      const leaver = world.staff[item.target!]!;
+      const res = await client.call(session.browser, 'POST', `/api/v1/accounts/${leaver.accountId}/disable`, {
+        reason: 'Départ de la structure',
+      });
+      if (res.status !== 200) deny(`disable:${errorCode(res.body) ?? res.status}`);
+      else {
+        departed.add(leaver.index);
+        honest.departures += 1;
+      }
+      return;
+    }
+    const email = `recrue.${world.staff.length}.${rnd.int(100, 999)}@${s.kind.replace('_', '-')}-${manager.structure}.fr`;
+    const created = await client.call<{ id: string }>(session.browser, 'POST', '/api/v1/accounts', {
+      organisationId: s.id,
+      email,
+      kind: 'human',
+    });
+    if (created.status !== 201) return deny(`create_account:${errorCode(created.body) ?? created.status}`);
+    honest.requests += 1;
+    const grant = await client.call(session.browser, 'POST', '/api/v1/roles/assignments', {
+      accountId: created.body.id,
+      roleId: 'agent',
+      organisationId: s.id,
+    });
+    if (grant.status !== 201) deny(`grant_role:${errorCode(grant.body) ?? grant.status}`);
+    const approver = s.staff
+      .map((i) => world.staff[i]!)
+      .find((m) => m.role === 'account_approver' && m.index !== manager.index);
+    const approverSession = approver ? await sessionOf(approver) : undefined;
+    if (!approverSession) return;
+    honest.requests += 1;
+    const approved = await client.call(
+      approverSession.browser,
+      'POST',
+      `/api/v1/accounts/${created.body.id}/approve`,
+    );
+    if (approved.status !== 200)
+      return deny(`approve_account:${errorCode(approved.body) ?? approved.status}`);
+    // The newcomer opens the mailed link and enrols a passkey; they start reading from the next day.
+    const member: Staff = {
+      index: world.staff.length,
+      email,
+      structure: manager.structure,
+      role: 'agent',
+      agent: true,
+      dailyReads: 6,
+      dormant: false,
+      travelling: false,
+      homeIp: manager.homeIp,
+      homeDays: 0,
+      caseload: [],
+      leavesOnDay: -1,
+      accountId: created.body.id,
+    };
+    const browser: Browser = { ip: s.officeIps[0]!, userAgent: USER_AGENTS[0] };
+    const passkey = new PasskeyAuthenticator(host.origin);
+    honest.requests += 1;
+    let enrolled = false;
+    try {
+      enrolled = await enrolFromMail(client, host.mail, browser, email, passkey);
+    } catch {
+      enrolled = false;
+    }
+    if (!enrolled) return deny('enrolment_failed');
+    world.staff.push(member);
+    s.staff.push(member.index);
+    panel.set(member.index, { browser, passkey, authTime: now() });
+    honest.newHires += 1;
+  }
+}
+
+interface Managed {
+  at: number;
+  kind: 'new_hire' | 'departure';
+  manager: number;
+  target?: number;
+}
+
+function planManagement(
+  world: World,
+  day: number,
+  workDay: number,
+  rnd: Random,
+  departed: Set<number>,
+): Managed[] {
+  const out: Managed[] = [];
+  for (const s of world.structures) {
+    const manager = s.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_manager');
+    if (!manager) continue;
+    // About one newcomer a month for thirty staff.
+    if (rnd.chance(s.staff.length / 30 / 21))
+      out.push({
+        at: dayStart(day) + rnd.int(9 * 60, 16 * 60) * MINUTE,
+        kind: 'new_hire',
+        manager: manager.index,
+      });
+    for (const i of s.staff) {
+      const m = world.staff[i]!;
+      if (m.leavesOnDay === workDay && !departed.has(i))
+        out.push({
+          at: dayStart(day) + rnd.int(16 * 60, 18 * 60) * MINUTE,
+          kind: 'departure',
+          manager: manager.index,
+          target: i,
+        });
+    }
+  }
+  void parisHour;
+  return out.sort((a, b) => a.at - b.at);
+}
+
+async function collectAlerts(client: VigieClient, host: VigieHost): Promise<AlertSeen[]> {
+  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
+  const out: AlertSeen[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: { items: AlertSeen[]; nextCursor: string | null } = await client.expect(
+      operator,
+      'GET',
+      `/api/v1/alerts?limit=200${cursor ? `&cursor=${cursor}` : ''}`,
+    );
+    for (const a of page.items)
+      out.push({
+        id: a.id,
+        ruleId: a.ruleId,
+        entity: a.entity,
+        createdAt: a.createdAt,
+        occurrences: a.occurrences,
+      });
+    cursor = page.nextCursor;
+  } while (cursor);
+  return out;
+}

@@ -1,0 +1,156 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import YAML from 'yaml';
+import { buildApp } from '../app.js';
+import { parseConfig } from '../config.js';
+import type { AccessModule } from '../modules/access/index.js';
+import type { DetectionModule } from '../modules/detection/index.js';
+import { identityServiceOf } from '../modules/identity/index.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { ManualClock } from '../shared/clock.js';
+import { startMailSink, type MailSink } from './mail-sink.js';
+
+/**
+ * The Vigie the simulator drives: a real server on 127.0.0.1 over a fresh embedded (SQLite)
+ * database in its own directory, whose clock only moves when the simulator moves it, so that weeks
+ * of work replay in minutes. Everything else is Vigie as it ships: the same policy and rules
+ * directories, the same HTTP API. `protect: false` starts it with a permit-all policy and the shipped
+ * rules stripped of their responses, so that the same world and attacks show what gets out unguarded.
+ */
+export interface VigieHost {
+  readonly baseUrl: string;
+  readonly origin: string;
+  readonly clock: ManualClock;
+  readonly runtime: Runtime;
+  readonly app: FastifyInstance;
+  readonly mail: MailSink;
+  readonly dataDir: string;
+  /** An operator API token (platform administrator), minted the way `vigie admin token` does. */
+  readonly operatorToken: string;
+  /** A second platform administrator, for the four-eyes approvals of privileged grants. */
+  readonly secondOperatorToken: string;
+  readonly operatorOrganisationId: string;
+  /** Waits for Vigie's own queues: decisions journaled, every event through detection and responses. */
+  settle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HostOptions {
+  readonly dataDir: string;
+  readonly protect: boolean;
+  readonly start: Date;
+  /** Where the shipped policies/ and rules/ directories are (the package root). */
+  readonly packageRoot: string;
+  readonly port?: number;
+  readonly env?: Record<string, string>;
+}
+
+export const SIM_ORIGIN = 'http://localhost:8080';
+
+function writeUnprotectedPolicy(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(
+    path.join(dir, 'permit-all.yaml'),
+    [
+      '# The unprotected run of the simulator: every request is allowed, no budget, no step-up.',
+      'vigie_policy: 1',
+      'name: permit-all',
+      'actions: [read, update, search, export]',
+      'rules:',
+      '  - id: permit-all',
+      '    effect: allow',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** The shipped rules with their `responses` removed: detection still raises alerts, nothing acts. */
+function writeRulesWithoutResponses(from: string, to: string): void {
+  fs.mkdirSync(to, { recursive: true });
+  for (const name of fs.readdirSync(from)) {
+    if (!/\.ya?ml$/.test(name)) continue;
+    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(from, name), 'utf8'));
+    const out = docs.map((doc) => {
+      const value = doc.toJS() as Record<string, unknown> | null;
+      if (value && typeof value === 'object') delete value.responses;
+      return YAML.stringify(value);
+    });
+    fs.writeFileSync(path.join(to, name), out.join('---\n'));
+  }
+}
+
+export async function startVigie(options: HostOptions): Promise<VigieHost> {
+  fs.rmSync(options.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const policyDir = options.protect
+    ? path.join(options.packageRoot, 'policies')
+    : path.join(options.dataDir, 'policies');
+  const rulesDir = options.protect
+    ? path.join(options.packageRoot, 'rules')
+    : path.join(options.dataDir, 'rules');
+  if (!options.protect) {
+    writeUnprotectedPolicy(policyDir);
+    writeRulesWithoutResponses(path.join(options.packageRoot, 'rules'), rulesDir);
+  }
+  const mail = await startMailSink();
+  const config = parseConfig({
+    VIGIE_DATA_DIR: options.dataDir,
+    VIGIE_POLICY_DIR: policyDir,
+    VIGIE_RULES_DIR: rulesDir,
+    VIGIE_SMTP_URL: mail.url,
+    VIGIE_ORIGIN: SIM_ORIGIN,
+    VIGIE_RP_ID: 'localhost',
+    // The simulator stands for the reverse proxy: it tells Vigie each person's address.
+    VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',
+    VIGIE_HTTP_MAX_CONNECTIONS: '10000',
+    VIGIE_LOG_LEVEL: 'silent',
+    VIGIE_TOKEN_TTL_ACCOUNT_DAYS: '365',
+    VIGIE_TOKEN_TTL_APPLICATION_DAYS: '365',
+    ...options.env,
+  });
+  const clock = new ManualClock(options.start);
+  const runtime = await openRuntime(config, { clock, logger: pino({ level: 'silent' }) });
+  const app = await buildApp(runtime.container, { logger: { level: 'silent' } });
+  await runtime.container.start();
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const identity = identityServiceOf(runtime.container);
+  const first = await identity.bootstrapAdmin({
+    email: 'operateur.1@vigie.example',
+    organisationName: 'Opérateur',
+  });
+  await identity.bootstrapAdmin({
+    email: 'operateur.2@vigie.example',
+    organisationName: 'Opérateur',
+  });
+  // The bootstrap tokens last a day of simulated time; a run lasts weeks (`vigie admin token --days`).
+  const firstToken = await identity.issueAdminToken({ email: 'operateur.1@vigie.example', days: 120 });
+  const secondToken = await identity.issueAdminToken({ email: 'operateur.2@vigie.example', days: 120 });
+  const access = runtime.container.modules.find((m): m is AccessModule => m.name === 'access');
+  const detection = runtime.container.modules.find((m): m is DetectionModule => m.name === 'detection');
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    origin: SIM_ORIGIN,
+    clock,
+    runtime,
+    app,
+    mail,
+    dataDir: options.dataDir,
+    operatorToken: firstToken.secret,
+    secondOperatorToken: secondToken.secret,
+    operatorOrganisationId: first.organisationId,
+    async settle() {
+      await access?.service.flush();
+      await detection?.service.settled();
+      await access?.service.flush();
+    },
+    async close() {
+      await app.close();
+      await runtime.close();
+      await mail.close();
+    },
+  };
+}

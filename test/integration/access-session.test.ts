@@ -188,6 +188,21 @@ describe('authentication strength from the Vigie session the request names', () 
     expect(after!.data.sessionProblem).toBeUndefined();
   });
 
+  it('explains a decision with the strength of the session it names, as the PDP decides it', async () => {
+    const body = consult(clerk.id, { auth_level: 'phishing_resistant', session_id: clerkTotpSession });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/access/explain',
+      headers: { authorization: `Bearer ${s.adminToken}` },
+      payload: body,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({
+      decision: false,
+      context: { reasons: ['stronger_authentication_required'] },
+    });
+  });
+
   it('lends a passkey session its strength without any claim, for reads and stronger actions alike', async () => {
     const res = await evaluate(t, s.businessToken, consult(s.advisor.id, { session_id: advisorSession }));
     expect(res.json()).toEqual({ decision: true });

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/authenticate.js';
 import { ACR_VALUES } from '../../src/modules/oidc-provider/oidc.acr.js';
 import type { OidcProviderModule } from '../../src/modules/oidc-provider/index.js';
-import { makeAccount, makeApplication, makeScene } from '../helpers/factories.js';
+import { issueToken, makeAccount, makeApplication, makeScene } from '../helpers/factories.js';
 import { CookieJar, pkcePair, startReceiver } from '../helpers/oidc-rp.js';
 import {
   CHROME_UA,
@@ -275,6 +275,59 @@ describe('Vigie as OpenID Provider', () => {
         expect(r.payload).not.toContain(body.access_token);
         expect(r.payload).not.toContain(code);
       }
+    },
+  );
+
+  it(
+    'lets the PDP follow the access token an application received to the Vigie session behind it',
+    { timeout: 20_000 },
+    async () => {
+      const { clientId } = await registerClient({ redirectUris: [REDIRECT], dpopRequired: false });
+      const { account, browser } = await signedIn('rp-pdp@ml.test');
+      const { pkce, params } = codeRequest(clientId);
+      const first = await authorize(params);
+      const done = await authorize(params, browser.cookie, first.jar);
+      const code = done.url.searchParams.get('code')!;
+      const { access_token } = (await (await exchange(clientId, code, pkce.verifier)).json()) as {
+        access_token: string;
+      };
+      const sessionId = (await eventsOf(t, 'oidc.authorized')).pop()!.data!.sessionId as string;
+      const appToken = await issueToken(t.database.db, 'application', clientId);
+      const evaluate = (subjectId: string) =>
+        t.app.inject({
+          method: 'POST',
+          url: '/access/v1/evaluation',
+          headers: { authorization: `Bearer ${appToken}` },
+          payload: {
+            subject: { type: 'account', id: subjectId },
+            action: { name: 'read' },
+            resource: { type: 'record', id: 'DE-PDP-1' },
+            context: { access_token, auth_level: 'not_phishing_resistant' },
+          },
+        });
+      expect((await evaluate(account.id)).statusCode).toBe(200);
+      // Another subject presenting this person's token lends it nothing.
+      const other = await evaluate(scene.admin.id);
+      expect(other.statusCode).toBe(200);
+      expect(other.json<{ decision: boolean }>().decision).toBe(false);
+
+      let decisions: Awaited<ReturnType<typeof eventsOf>> = [];
+      for (let i = 0; i < 50 && decisions.length < 2; i++) {
+        decisions = (await eventsOf(t, 'access.decision')).filter((e) => e.data?.authSource === 'session');
+        if (decisions.length < 2) await new Promise((r) => setTimeout(r, 100));
+      }
+      const [own, foreign] = decisions.slice(-2);
+      // The session's strength replaced the body's claim, and the token itself is in no event.
+      expect((own as unknown as { context: unknown }).context).toMatchObject({
+        sessionId,
+        authLevel: 'phishing_resistant',
+      });
+      expect(own!.data).toMatchObject({ authSource: 'session', networkPrefix: '127.0.0.0/24' });
+      expect(foreign!.data).toMatchObject({
+        authSource: 'session',
+        sessionProblem: 'session_subject_mismatch',
+      });
+      expect(JSON.stringify(decisions)).not.toContain(access_token);
     },
   );
 

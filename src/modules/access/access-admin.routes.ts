@@ -9,6 +9,8 @@ import type { AccessService } from './access.service.js';
 import { EvaluationRequest } from './authzen.schemas.js';
 import { presentDecision } from './authzen.routes.js';
 import { explain } from './pdp.explain.js';
+import type { DecisionRequest } from './policy.facts.js';
+import { namesSession, type SessionFacts } from './session-facts.js';
 import { reloadPolicy, summarisePolicy } from './policy.admin.js';
 
 const tags = ['access administration'];
@@ -38,6 +40,7 @@ export function accessAdminRoutes(
   deps: CommandDeps,
   access: AccessService,
   controls: AccessControls,
+  sessions: SessionFacts,
 ): FastifyPluginAsync {
   return (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -88,22 +91,19 @@ export function accessAdminRoutes(
           },
         },
       },
-      (request) => {
+      async (request) => {
         requireAccount(request, 'policy.read');
         const b = request.body;
-        const e = explain(
-          access.policy,
-          access.view,
-          access.ledger,
-          {
-            subject: b.subject,
-            resource: b.resource,
-            action: b.action,
-            ...(b.context ? { context: b.context } : {}),
-            ...(b.applicationId ? { callerId: b.applicationId } : {}),
-          },
-          deps.clock.now().getTime(),
-        );
+        const asked: DecisionRequest = {
+          subject: b.subject,
+          resource: b.resource,
+          action: b.action,
+          ...(b.context ? { context: b.context } : {}),
+          ...(b.applicationId ? { callerId: b.applicationId } : {}),
+        };
+        // Explained as the PDP would decide it: with the strength of the session it names, if any.
+        const resolved = namesSession(asked.context) ? await sessions.resolve(asked) : asked;
+        const e = explain(access.policy, access.view, access.ledger, resolved, deps.clock.now().getTime());
         return {
           ...presentDecision(e.decision),
           ruleIds: [...e.decision.ruleIds],

@@ -51,7 +51,7 @@ export function createAccessModule(
   const search = createSearchService(service, core.ids, core.clock, sessions);
   const routes: FastifyPluginAsync = async (app) => {
     await app.register(authzenRoutes(service, search, sessions));
-    await app.register(accessAdminRoutes(core, service, controls));
+    await app.register(accessAdminRoutes(core, service, controls, sessions));
   };
   return {
     name: 'access',

@@ -83,6 +83,15 @@ interface LoadSpec {
   };
 }
 
+/** What a Vigie server says after a run: its journal's drain time, its threads' utilisation. */
+interface Drained {
+  readonly drainMs: number;
+  readonly mainElu: number;
+  readonly writerElu?: number;
+  readonly mainCpuUsPerDecision: number;
+  readonly otherCpuUsPerDecision: number;
+}
+
 interface LoadResult {
   rps: number;
   p50ms: number;
@@ -92,6 +101,10 @@ interface LoadResult {
   total: number;
   servedRps?: number;
   journalDrainMs?: number;
+  mainElu?: number;
+  writerElu?: number;
+  mainCpuUsPerDecision?: number;
+  otherCpuUsPerDecision?: number;
   statusCodes?: Record<string, { count: number }>;
   ingest?: { accepted: number; refused429: number; failed: number; eventsPerSecond: number; p99ms: number };
 }
@@ -326,10 +339,47 @@ async function serveVigie(): Promise<void> {
   process.stdout.write(`READY ${JSON.stringify(info)}\n`);
   // After a load run the orchestrator asks how long the journal took to catch up with the decisions.
   const access = accessOf(runtime.container);
+  // Event-loop utilisation of the main thread and of the SQLite writer thread, from one drain to the
+  // next (a load run, its warm-up and its drain): says whether a thread was busy or waiting.
+  let mainMark = performance.eventLoopUtilization();
+  let writerMark = runtime.database.writerUtilization?.();
+  // CPU time per recorded decision, of the main thread and of all the others (the SQLite writer,
+  // libuv, the GC's helpers): unlike rates, it barely moves when other work shares the machine.
+  let decisions = 0;
+  runtime.container.core.bus.subscribe((events) => {
+    for (const e of events) if (e.kind === 'access.decision') decisions++;
+  });
+  const cpuNow = () => {
+    const all = process.cpuUsage();
+    const main = process.threadCpuUsage();
+    return { main: main.user + main.system, all: all.user + all.system };
+  };
+  let cpuMark = cpuNow();
   process.on('message', (message) => {
     if (message !== 'drain') return;
     const started = performance.now();
-    void access.flush().then(() => process.send?.({ drainMs: performance.now() - started }));
+    void access.flush().then(() => {
+      const drainMs = performance.now() - started;
+      const main = performance.eventLoopUtilization(mainMark);
+      mainMark = performance.eventLoopUtilization();
+      const writerNow = runtime.database.writerUtilization?.();
+      const writer =
+        writerNow && writerMark ? performance.eventLoopUtilization(writerNow, writerMark) : undefined;
+      writerMark = writerNow;
+      const cpu = cpuNow();
+      const perDecision = (us: number) => (decisions > 0 ? Math.round((us / decisions) * 10) / 10 : 0);
+      const mainCpuUs = perDecision(cpu.main - cpuMark.main);
+      const otherCpuUs = perDecision(cpu.all - cpu.main - (cpuMark.all - cpuMark.main));
+      cpuMark = cpu;
+      decisions = 0;
+      process.send?.({
+        mainCpuUsPerDecision: mainCpuUs,
+        otherCpuUsPerDecision: otherCpuUs,
+        drainMs,
+        mainElu: Math.round(main.utilization * 1000) / 1000,
+        ...(writer ? { writerElu: Math.round(writer.utilization * 1000) / 1000 } : {}),
+      });
+    });
   });
   process.once('SIGTERM', () => {
     void (async () => {
@@ -388,10 +438,26 @@ async function inProcess(): Promise<void> {
     return (n * 1000) / (performance.now() - started);
   };
   await run(WARMUP);
+  const cpu0 = process.cpuUsage();
+  const main0 = process.threadCpuUsage();
+  let decisions = 0;
+  runtime.container.core.bus.subscribe((events) => {
+    for (const e of events) if (e.kind === 'access.decision') decisions++;
+  });
   const opsPerSec = await run(SECONDS);
+  const cpu = process.cpuUsage(cpu0);
+  const main = process.threadCpuUsage(main0);
+  const mainUs = main.user + main.system;
   await runtime.close();
   fs.rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(`${JSON.stringify({ opsPerSec })}\n`);
+  const perDecision = (us: number) => Math.round((us / Math.max(1, decisions)) * 10) / 10;
+  process.stdout.write(
+    `${JSON.stringify({
+      opsPerSec,
+      mainCpuUsPerDecision: perDecision(mainUs),
+      otherCpuUsPerDecision: perDecision(cpu.user + cpu.system - mainUs),
+    })}\n`,
+  );
 }
 
 /** Child: the load generator (autocannon), and the ingestion sender for H4. */
@@ -520,8 +586,8 @@ async function startServer<T>(mode: string, env: Record<string, string> = {}) {
     info,
     /** Milliseconds the server's journal still needed, once the load stopped, to commit every decision. */
     drain: () =>
-      new Promise<number>((resolve) => {
-        proc.once('message', (m) => resolve((m as { drainMs: number }).drainMs));
+      new Promise<Drained>((resolve) => {
+        proc.once('message', (m) => resolve(m as Drained));
         proc.send('drain');
       }),
     async stop() {
@@ -581,11 +647,20 @@ async function checkMix(info: ServerInfo): Promise<{ allows: number; denies: num
  * A load run against Vigie, then the time its journal still needed to commit every decision: the
  * rate reported is the sustained one (requests ÷ (duration + drain)), the served one is kept too.
  */
-async function vigieRun(server: { drain(): Promise<number> }, spec: LoadSpec): Promise<LoadResult> {
+async function vigieRun(server: { drain(): Promise<Drained> }, spec: LoadSpec): Promise<LoadResult> {
   const r = await loadRun(spec);
-  const drainMs = await server.drain();
+  const { drainMs, mainElu, writerElu, mainCpuUsPerDecision, otherCpuUsPerDecision } = await server.drain();
   const answered = r.total - (r.statusCodes?.['503']?.count ?? 0);
-  return { ...r, rps: answered / (spec.seconds + drainMs / 1000), servedRps: r.rps, journalDrainMs: drainMs };
+  return {
+    ...r,
+    rps: answered / (spec.seconds + drainMs / 1000),
+    servedRps: r.rps,
+    journalDrainMs: drainMs,
+    mainElu,
+    ...(writerElu !== undefined ? { writerElu } : {}),
+    mainCpuUsPerDecision,
+    otherCpuUsPerDecision,
+  };
 }
 
 const asCase = (name: string, r: LoadResult, extra: Record<string, unknown> = {}): BenchCase => ({
@@ -595,7 +670,14 @@ const asCase = (name: string, r: LoadResult, extra: Record<string, unknown> = {}
   p99us: r.p99ms * 1000,
   requests: r.total,
   ...(r.servedRps !== undefined
-    ? { servedRequestsPerSec: Math.round(r.servedRps), journalDrainMs: Math.round(r.journalDrainMs ?? 0) }
+    ? {
+        servedRequestsPerSec: Math.round(r.servedRps),
+        journalDrainMs: Math.round(r.journalDrainMs ?? 0),
+        mainElu: r.mainElu,
+        ...(r.writerElu !== undefined ? { writerElu: r.writerElu } : {}),
+        mainCpuUsPerDecision: r.mainCpuUsPerDecision,
+        otherCpuUsPerDecision: r.otherCpuUsPerDecision,
+      }
     : {}),
   ...extra,
 });
@@ -688,12 +770,18 @@ async function main(): Promise<void> {
     asCase(`vigie-sqlite-evaluation-with-${INGEST_EVENTS_PER_S}-events-per-s`, withIngest, withIngest.ingest),
   );
 
-  const inproc = await runChild<{ opsPerSec: number }>('--inprocess');
+  const inproc = await runChild<{
+    opsPerSec: number;
+    mainCpuUsPerDecision: number;
+    otherCpuUsPerDecision: number;
+  }>('--inprocess');
   cases.push({
     name: 'vigie-inprocess-recorded-decisions',
     opsPerSec: Math.round(inproc.opsPerSec),
     p50us: 0,
     p99us: 0,
+    mainCpuUsPerDecision: inproc.mainCpuUsPerDecision,
+    otherCpuUsPerDecision: inproc.otherCpuUsPerDecision,
   });
 
   const ratios: BenchRatio[] = [

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import {
   CompiledQuery,
@@ -79,6 +80,11 @@ class WorkerClient {
       this.#pending.set(id, { resolve, reject });
       this.#worker.postMessage({ ...message, id });
     });
+  }
+
+  /** The writer thread's event-loop utilisation (cumulative; diff two readings for a window). */
+  utilization(): EventLoopUtilization {
+    return this.#worker.performance.eventLoopUtilization();
   }
 
   async terminate(): Promise<void> {
@@ -190,6 +196,24 @@ class WorkerDriver implements Driver {
       this.#reader = new SqliteReader(this.setup.file);
   }
 
+  utilization(): EventLoopUtilization | undefined {
+    return this.#client?.utilization();
+  }
+
+  /** Statements run in one transaction, sent as one message; waits for the connection like a caller. */
+  async executeTransaction(queries: readonly CompiledQuery[]): Promise<void> {
+    if (queries.length === 0) return;
+    await this.queue.acquire();
+    try {
+      await this.#client!.request({
+        op: 'transaction',
+        statements: queries.map((q) => ({ sql: q.sql, params: q.parameters })),
+      });
+    } finally {
+      this.queue.release();
+    }
+  }
+
   acquireConnection(): Promise<DatabaseConnection> {
     // The writer's queue is taken on first use, not here: a plain select never waits for it.
     return Promise.resolve(new RoutingConnection(this.#connection!, this.#reader, this.queue));
@@ -260,5 +284,9 @@ export class SqliteWorkerDialect implements Dialect {
 
   backlog(): WriterBacklog {
     return this.driver.queue.backlog();
+  }
+
+  utilization(): EventLoopUtilization | undefined {
+    return this.driver.utilization();
   }
 }

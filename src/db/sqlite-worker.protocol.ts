@@ -17,6 +17,12 @@ export type WorkerRequest =
     }
   | { readonly id: number; readonly op: 'next'; readonly cursor: number; readonly chunkSize: number }
   | { readonly id: number; readonly op: 'close-cursor'; readonly cursor: number }
+  | {
+      readonly id: number;
+      readonly op: 'transaction';
+      /** Run in order inside one transaction: all of them commit, or none (rolled back, error sent). */
+      readonly statements: ReadonlyArray<{ readonly sql: string; readonly params: readonly unknown[] }>;
+    }
   | { readonly id: number; readonly op: 'close' };
 
 export type WorkerReply =

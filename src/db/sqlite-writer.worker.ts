@@ -62,6 +62,12 @@ try {
   process.exit(1);
 }
 
+const runStatements = db.transaction(
+  (statements: ReadonlyArray<{ readonly sql: string; readonly params: readonly unknown[] }>) => {
+    for (const s of statements) prepare(db, s.sql).run(bindable(s.params));
+  },
+);
+
 const cursors = new Map<number, Iterator<unknown>>();
 let nextCursor = 1;
 
@@ -107,6 +113,12 @@ function handle(request: WorkerRequest): WorkerReply {
     case 'close-cursor': {
       cursors.get(request.cursor)?.return?.();
       cursors.delete(request.cursor);
+      return { id: request.id, ok: true, rows: [] };
+    }
+    case 'transaction': {
+      // One message for a whole batch: no round trip between its statements, and the connection is
+      // never left inside an open transaction waiting for the main thread's next statement.
+      runStatements(request.statements);
       return { id: request.id, ok: true, rows: [] };
     }
     case 'close': {

@@ -41,7 +41,13 @@ export function installStepUpGate(
   app: FastifyInstance,
   deps: CommandDeps & { readonly maxAgeMs: number },
 ): void {
-  app.addHook('preHandler', async (request) => {
+  // A callback hook: applications (every AuthZEN call) pass without a promise or a microtask turn.
+  app.addHook('preHandler', (request, _reply, done) => {
+    if (request.principal?.kind !== 'account') return done();
+    gate(request).then(() => done(), done);
+  });
+
+  async function gate(request: FastifyRequest): Promise<void> {
     const principal = request.principal;
     if (principal?.kind !== 'account') return;
     const config = request.routeOptions.config;
@@ -76,5 +82,5 @@ export function installStepUpGate(
       });
       return Promise.resolve();
     });
-  });
+  }
 }

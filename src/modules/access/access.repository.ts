@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type {
   AccessControlTable,
@@ -194,12 +195,23 @@ export async function findFollowSubject(db: Executor, followId: string): Promise
 }
 
 export async function insertDisclosures(db: Executor, rows: readonly AccessDisclosureTable[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await db
-      .insertInto('access_disclosures')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .execute();
-  }
+  for (const q of compileInsertDisclosures(db, rows)) await db.executeQuery(q);
+}
+
+/** The statements of insertDisclosures, compiled: for writeAtomically. */
+export function compileInsertDisclosures(
+  db: Executor,
+  rows: readonly AccessDisclosureTable[],
+): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
+    queries.push(
+      db
+        .insertInto('access_disclosures')
+        .values(rows.slice(i, i + INSERT_CHUNK))
+        .compile(),
+    );
+  return queries;
 }
 
 /** Disclosures at or after `since`, oldest first, in pages (to rebuild budget windows). */
@@ -277,16 +289,24 @@ export async function listLiveApprovals(db: Executor, now: string): Promise<Acce
     .execute();
 }
 
-export async function markApprovalsUsed(
+/** The statements of markApprovalsUsed, compiled: for writeAtomically. */
+export function compileMarkApprovalsUsed(
   db: Executor,
   used: ReadonlyArray<{ id: string; at: string }>,
-): Promise<void> {
-  for (const u of used) {
-    await db
+): CompiledQuery[] {
+  return used.map((u) =>
+    db
       .updateTable('access_export_approvals')
       .set({ used_at: u.at })
       .where('id', '=', u.id)
       .where('used_at', 'is', null)
-      .execute();
-  }
+      .compile(),
+  );
+}
+
+export async function markApprovalsUsed(
+  db: Executor,
+  used: ReadonlyArray<{ id: string; at: string }>,
+): Promise<void> {
+  for (const q of compileMarkApprovalsUsed(db, used)) await db.executeQuery(q);
 }

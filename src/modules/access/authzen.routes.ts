@@ -1,4 +1,4 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { requireApplication } from '../../http/authenticate.js';
 import { ErrorResponses } from '../../http/schemas.js';
@@ -44,11 +44,15 @@ function toRequest(body: EvaluationRequest, callerId: string): DecisionRequest {
 
 const requestId = (request: FastifyRequest) => String(request.id);
 
-/** Authenticates before the body is validated, so an anonymous caller gets 401, not a schema error. */
-const authorise = (scope: string) => (request: FastifyRequest) => {
-  requireApplication(request, scope);
-  return Promise.resolve();
-};
+/**
+ * Authenticates before the body is validated, so an anonymous caller gets 401, not a schema error.
+ * A callback hook (Fastify catches what it throws): no promise per decision.
+ */
+const authorise =
+  (scope: string) => (request: FastifyRequest, _reply: FastifyReply, done: (error?: Error) => void) => {
+    requireApplication(request, scope);
+    done();
+  };
 
 /** POST /access/v1/*: evaluation, evaluations and search, for registered applications. */
 export function authzenRoutes(

@@ -1,9 +1,9 @@
-import type { Db } from '../../db/database.js';
+import { writeAtomically, type Db } from '../../db/database.js';
 import type { AccessDisclosureTable } from '../../db/schema.js';
 import type { EventBus } from '../../shared/event-bus.js';
 import type { VigieEvent } from '../../shared/event.js';
-import { insertEvents } from '../events/event.repository.js';
-import { insertDisclosures, markApprovalsUsed } from './access.repository.js';
+import { compileInsertEvents } from '../events/event.repository.js';
+import { compileInsertDisclosures, compileMarkApprovalsUsed } from './access.repository.js';
 
 export interface RecorderDeps {
   readonly db: Db;
@@ -21,7 +21,9 @@ export interface RecorderOptions {
 /**
  * Appends decision events (and the disclosures they counted) to the journal in batches: one
  * transaction per batch of up to `maxBatch` decisions or every `intervalMs`, then publishes the
- * batch on the bus. Decisions are answered before their batch commits, so decision throughput is
+ * batch on the bus. A batch is one message to SQLite's writer thread (writeAtomically). While one
+ * batch is written the next one grows: under load batches get large, and a large batch writes
+ * fewer index pages per decision (the journal's actor and target indexes take random inserts). Decisions are answered before their batch commits, so decision throughput is
  * bound by the PDP, not by commits; a crash can lose at most the last interval's decisions, which is
  * the price of not making each one wait for a disk flush. A failed batch is kept and retried.
  */
@@ -46,7 +48,7 @@ export class DecisionRecorder {
     options: RecorderOptions = {},
   ) {
     this.#intervalMs = options.intervalMs ?? 50;
-    this.#maxBatch = options.maxBatch ?? 1000;
+    this.#maxBatch = options.maxBatch ?? 4000;
   }
 
   /** Decisions (or other event groups) buffered and not yet committed. */
@@ -92,11 +94,12 @@ export class DecisionRecorder {
     const disclosures = batch.flatMap((e) => (e.disclosure ? [e.disclosure] : []));
     const approvals = batch.flatMap((e) => (e.approvalUsed ? [e.approvalUsed] : []));
     try {
-      await this.deps.db.transaction().execute(async (trx) => {
-        await insertEvents(trx, events);
-        await insertDisclosures(trx, disclosures);
-        await markApprovalsUsed(trx, approvals);
-      });
+      const db = this.deps.db;
+      await writeAtomically(db, [
+        ...compileInsertEvents(db, events),
+        ...compileInsertDisclosures(db, disclosures),
+        ...compileMarkApprovalsUsed(db, approvals),
+      ]);
     } catch (error) {
       this.deps.logger.error(
         { err: { message: (error as Error).message }, batch: batch.length },

@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { EventTable } from '../../db/schema.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
@@ -42,6 +43,19 @@ export async function insertEvents(
     for (const r of result) inserted.push(r.id);
   }
   return inserted;
+}
+
+/** The statements of insertEvents (without duplicates handling), compiled: for writeAtomically. */
+export function compileInsertEvents(db: Executor, events: readonly VigieEvent[]): CompiledQuery[] {
+  const queries: CompiledQuery[] = [];
+  for (let i = 0; i < events.length; i += INSERT_CHUNK)
+    queries.push(
+      db
+        .insertInto('events')
+        .values(events.slice(i, i + INSERT_CHUNK).map(toRow))
+        .compile(),
+    );
+  return queries;
 }
 
 export async function findEventById(db: Executor, id: string): Promise<VigieEvent | undefined> {

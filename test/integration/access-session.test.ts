@@ -415,6 +415,23 @@ describe('authentication strength from the Vigie session the request names', () 
           await evaluate(t, s.businessToken, read(s.advisor.id, person, { session_id: clerkTotpSession }))
         ).json(),
       ).toEqual({ decision: false, context: { reasons: ['no_session', 'session_subject_mismatch'] } });
+      // Break-glass, a privileged act, needs a step-up on that session in the last 5 minutes.
+      const other = s.otherPeople[0]!;
+      const glass = {
+        session_id: advisorSession,
+        break_glass: { purpose: 'person_request', justification: 'La personne est au guichet' },
+      };
+      expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json()).toEqual({
+        decision: false,
+        context: { reasons: ['step_up_required'] },
+      });
+      expect((await stepUp(t, advisorBrowser, advisorKey)).statusCode).toBe(200);
+      expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json().decision).toBe(
+        true,
+      );
+      t.clock.advance(5 * 60_000 + 1_000);
+      const stale = await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[1]!, glass));
+      expect(stale.json().context.reasons).toContain('step_up_required');
       // A partner application on its own behalf is no person: the rule does not apply.
       const own = await evaluate(t, s.portalToken, {
         subject: { type: 'application', id: s.portal.id },

@@ -34,6 +34,7 @@ export interface NamedSession {
   readonly aal?: string;
   readonly amr?: readonly string[];
   readonly authTimeMs?: number;
+  readonly stepUpAtMs?: number;
   readonly networkPrefix?: string;
 }
 
@@ -191,6 +192,8 @@ export function sessionAttribute(c: EvalContext, name: string): unknown {
       return s.networkPrefix;
     case 'minutes_since_auth':
       return s.authTimeMs === undefined ? undefined : (c.nowMs - s.authTimeMs) / 60_000;
+    case 'minutes_since_step_up':
+      return s.stepUpAtMs === undefined ? undefined : (c.nowMs - s.stepUpAtMs) / 60_000;
     default:
       return undefined;
   }

@@ -216,6 +216,7 @@ export function createSessionFacts(
             aal: s.aal,
             amr: s.amr,
             authTimeMs: s.authTimeMs,
+            ...(s.stepUpAtMs !== undefined ? { stepUpAtMs: s.stepUpAtMs } : {}),
             networkPrefix: s.networkPrefix,
           }
         : {}),

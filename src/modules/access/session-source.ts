@@ -12,6 +12,8 @@ export interface StoredSession {
   readonly amr: readonly string[];
   /** When its holder signed in (the session's start): the `auth_time` the PDP uses. */
   readonly authTimeMs: number;
+  /** The session's last user-verified passkey step-up, if any (docs/sign-in.md, Step-up). */
+  readonly stepUpAtMs?: number;
   readonly lastSeenMs: number;
   readonly absoluteExpiresMs: number;
   readonly ended: boolean;
@@ -49,6 +51,7 @@ export function databaseSessionSource(db: Db): SessionFactsSource {
         aal: row.aal,
         amr: Object.freeze(amr),
         authTimeMs: Date.parse(row.created_at),
+        ...(row.step_up_at !== null ? { stepUpAtMs: Date.parse(row.step_up_at) } : {}),
         lastSeenMs: Date.parse(row.last_seen_at),
         absoluteExpiresMs: Date.parse(row.absolute_expires_at),
         ended: row.ended_at !== null,

@@ -150,31 +150,48 @@ class WorkerConnection implements DatabaseConnection {
   }
 }
 
-/**
- * One connection, one caller at a time, first come first served: the mutex Kysely would otherwise
- * keep itself, held here so that its backlog can be read (ingestion backs off on it).
- */
-class ConnectionQueue {
-  #held = false;
-  readonly #waiters: Array<{ since: number; grant(): void }> = [];
+/** Who waits for the writer: decision batches (`first`) or everyone else (ingestion, commands…). */
+export type WriterLane = 'first' | 'normal';
 
-  acquire(): Promise<void> {
+/**
+ * One connection, one caller at a time: the mutex Kysely would otherwise keep itself, held here so
+ * that its backlog can be read (ingestion backs off on it). Two lanes, each first come first served;
+ * when both wait they take turns, so a line of ingestion chunks delays a decision batch by one
+ * transaction at most, and decisions never starve the rest.
+ */
+export class ConnectionQueue {
+  #held = false;
+  #lastGranted: WriterLane = 'normal';
+  readonly #lanes: Record<WriterLane, Array<{ since: number; grant(): void }>> = { first: [], normal: [] };
+
+  acquire(lane: WriterLane = 'normal'): Promise<void> {
     if (!this.#held) {
       this.#held = true;
       return Promise.resolve();
     }
-    return new Promise((grant) => this.#waiters.push({ since: performance.now(), grant }));
+    return new Promise((grant) => this.#lanes[lane].push({ since: performance.now(), grant }));
   }
 
   release(): void {
-    const next = this.#waiters.shift();
-    if (next) next.grant();
-    else this.#held = false;
+    const { first, normal } = this.#lanes;
+    const lane: WriterLane =
+      first.length > 0 && (normal.length === 0 || this.#lastGranted === 'normal') ? 'first' : 'normal';
+    const next = this.#lanes[lane].shift();
+    if (!next) {
+      this.#held = false;
+      return;
+    }
+    this.#lastGranted = lane;
+    next.grant();
   }
 
   backlog(): WriterBacklog {
-    const oldest = this.#waiters[0];
-    return { waiting: this.#waiters.length, oldestWaitMs: oldest ? performance.now() - oldest.since : 0 };
+    const { first, normal } = this.#lanes;
+    const oldest = Math.min(first[0]?.since ?? Infinity, normal[0]?.since ?? Infinity);
+    return {
+      waiting: first.length + normal.length,
+      oldestWaitMs: oldest === Infinity ? 0 : performance.now() - oldest,
+    };
   }
 }
 
@@ -200,10 +217,13 @@ class WorkerDriver implements Driver {
     return this.#client?.utilization();
   }
 
-  /** Statements run in one transaction, sent as one message; waits for the connection like a caller. */
+  /**
+   * Statements run in one transaction, sent as one message: the decision recorder's batches, which
+   * wait in the writer's first lane (taking turns with everyone else when both wait).
+   */
   async executeTransaction(queries: readonly CompiledQuery[]): Promise<void> {
     if (queries.length === 0) return;
-    await this.queue.acquire();
+    await this.queue.acquire('first');
     try {
       await this.#client!.request({
         op: 'transaction',

@@ -23,15 +23,14 @@ export function signInSettings(env: Env): Config['signIn'] {
   // WebAuthn refuses a mismatch in every browser; better to refuse it at start-up.
   if (url.hostname !== rpId && !url.hostname.endsWith(`.${rpId}`))
     throw new ConfigError('VIGIE_RP_ID', `must be the host of VIGIE_ORIGIN or a suffix of it`);
-  const allowlist = (env.VIGIE_PASSKEY_AAGUID_ALLOWLIST ?? '')
-    .split(',')
-    .map((a) => a.trim().toLowerCase())
-    .filter((a) => a !== '');
-  if (allowlist.some((a) => !AAGUID.test(a)))
-    throw new ConfigError(
-      'VIGIE_PASSKEY_AAGUID_ALLOWLIST',
-      'expected comma-separated AAGUIDs (8-4-4-4-12 hex)',
-    );
+  const allowlist = aaguidList(env, 'VIGIE_PASSKEY_AAGUID_ALLOWLIST') ?? [];
+  // A population's own list, when set, replaces the general one for its accounts.
+  const allowlists = Object.fromEntries(
+    FEDERATION_POPULATIONS.map((p) => [
+      p,
+      Object.freeze(aaguidList(env, `VIGIE_PASSKEY_AAGUID_ALLOWLIST_${p.toUpperCase()}`) ?? allowlist),
+    ]),
+  ) as Record<FederationPopulation, readonly string[]>;
   const lockAfter = integer(env, 'VIGIE_SIGN_IN_LOCK_AFTER', 10, 1, 10);
   const delayAfter = integer(env, 'VIGIE_SIGN_IN_DELAY_AFTER', 3, 0, 10);
   if (delayAfter > lockAfter)
@@ -45,6 +44,7 @@ export function signInSettings(env: Env): Config['signIn'] {
     rpName: env.VIGIE_RP_NAME && env.VIGIE_RP_NAME !== '' ? env.VIGIE_RP_NAME.slice(0, 64) : 'Vigie',
     origin,
     aaguidAllowlist: Object.freeze(allowlist),
+    aaguidAllowlists: Object.freeze(allowlists),
     challengeTtlMs: 5 * 60_000,
     enrolmentTtlHours: integer(env, 'VIGIE_ENROLMENT_TTL_HOURS', 72, 1, 720),
     sessionIdleMs: idleMinutes * 60_000,
@@ -116,6 +116,17 @@ export class ConfigSecret {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return '[redacted]';
   }
+}
+
+/** Comma-separated AAGUIDs, lower-cased; undefined when the variable is unset or empty. */
+function aaguidList(env: Env, name: string): string[] | undefined {
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((a) => a.trim().toLowerCase())
+    .filter((a) => a !== '');
+  if (list.some((a) => !AAGUID.test(a)))
+    throw new ConfigError(name, 'expected comma-separated AAGUIDs (8-4-4-4-12 hex)');
+  return list.length > 0 ? list : undefined;
 }
 
 export const FEDERATION_POPULATIONS = ['privileged', 'agent', 'partner', 'other'] as const;

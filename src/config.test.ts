@@ -99,6 +99,17 @@ describe('sign-in settings', () => {
       'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4',
       '00000000-0000-0000-0000-000000000000',
     ]);
+    // Without a list of its own, each population registers under the general one.
+    expect(signIn.aaguidAllowlists.partner).toEqual(signIn.aaguidAllowlist);
+  });
+
+  it('gives a population its own AAGUID list, which replaces the general one for it alone', () => {
+    const { signIn } = parseConfig({
+      VIGIE_PASSKEY_AAGUID_ALLOWLIST: '00000000-0000-0000-0000-000000000000',
+      VIGIE_PASSKEY_AAGUID_ALLOWLIST_PRIVILEGED: 'EA9B8D66-4D01-1D21-3CE4-B6B48CB575D4',
+    });
+    expect(signIn.aaguidAllowlists.privileged).toEqual(['ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4']);
+    expect(signIn.aaguidAllowlists.agent).toEqual(['00000000-0000-0000-0000-000000000000']);
   });
 
   it.each([
@@ -106,6 +117,7 @@ describe('sign-in settings', () => {
     [{ VIGIE_ORIGIN: 'https://vigie.example.fr/path' }, 'VIGIE_ORIGIN'],
     [{ VIGIE_ORIGIN: 'http://vigie.example.fr', VIGIE_RP_ID: 'vigie.example.fr' }, 'VIGIE_ORIGIN'],
     [{ VIGIE_PASSKEY_AAGUID_ALLOWLIST: 'yubikey' }, 'VIGIE_PASSKEY_AAGUID_ALLOWLIST'],
+    [{ VIGIE_PASSKEY_AAGUID_ALLOWLIST_AGENT: 'yubikey' }, 'VIGIE_PASSKEY_AAGUID_ALLOWLIST_AGENT'],
     [{ VIGIE_SIGN_IN_LOCK_AFTER: '11' }, 'VIGIE_SIGN_IN_LOCK_AFTER'],
     [{ VIGIE_SESSION_IDLE_MINUTES: '800', VIGIE_SESSION_ABSOLUTE_HOURS: '12' }, 'VIGIE_SESSION_IDLE_MINUTES'],
     [{ VIGIE_SMTP_URL: 'http://mail.example' }, 'VIGIE_SMTP_URL'],

@@ -4,6 +4,7 @@ import {
   mailSettings,
   federationSettings,
   oidcProviderSettings,
+  type FederationPopulation,
   type FederationProviderConfig,
 } from './config.sign-in.js';
 import { ConfigError, integer, type Env } from './config.values.js';
@@ -91,6 +92,11 @@ export interface Config {
     readonly origin: string;
     /** Authenticator models (AAGUIDs, lower-case with dashes) allowed to register; empty: any. */
     readonly aaguidAllowlist: readonly string[];
+    /**
+     * The list each population (sign-in/federation/federation.policy.ts `populationOf`) registers
+     * under: its own `VIGIE_PASSKEY_AAGUID_ALLOWLIST_<POPULATION>`, else the general one.
+     */
+    readonly aaguidAllowlists: Readonly<Record<FederationPopulation, readonly string[]>>;
     readonly challengeTtlMs: number;
     readonly enrolmentTtlHours: number;
     readonly sessionIdleMs: number;

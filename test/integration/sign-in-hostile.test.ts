@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeScene } from '../helpers/factories.js';
+import { grantRole, makeScene } from '../helpers/factories.js';
 import {
   call,
   createAccount,
@@ -218,6 +218,45 @@ describe('authenticator allow-list', () => {
       );
       expect(ok.verify!.statusCode).toBe(201);
       expect(ok.verify!.json().passkey.aaguid).toBe(allowed);
+    } finally {
+      await t.close();
+      await sink.close();
+    }
+  });
+});
+
+describe('authenticator allow-list per population', () => {
+  it('holds privileged accounts to their own list while others register any model', async () => {
+    const allowed = 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4';
+    const sink = await startSmtpSink();
+    const t = await createTestApp({
+      env: { VIGIE_SMTP_URL: sink.url, VIGIE_PASSKEY_AAGUID_ALLOWLIST_PRIVILEGED: allowed },
+      start: true,
+    });
+    try {
+      const scene = await makeScene(t.database.db);
+      await createAccount(t, scene.adminToken, scene.structure.id, 'plain@ml.test');
+      const plain = await enrolWithLink(
+        t,
+        newBrowser(),
+        (await sink.linkFor('plain@ml.test')).secret,
+        new SoftAuthenticator(),
+      );
+      expect(plain.verify!.statusCode).toBe(201);
+
+      const admin = await createAccount(t, scene.adminToken, scene.structure.id, 'priv@ml.test');
+      await grantRole(t.database.db, admin.id, 'platform_admin', scene.operator.id);
+      const link = await sink.linkFor('priv@ml.test');
+      const other = await enrolWithLink(t, newBrowser(), link.secret, new SoftAuthenticator());
+      expect(other.verify!.statusCode).toBe(403);
+      expect(other.verify!.json().error.code).toBe('AUTHENTICATOR_NOT_ALLOWED');
+      const ok = await enrolWithLink(
+        t,
+        newBrowser(),
+        link.secret,
+        new SoftAuthenticator({ aaguid: allowed }),
+      );
+      expect(ok.verify!.statusCode).toBe(201);
     } finally {
       await t.close();
       await sink.close();

@@ -21,6 +21,7 @@ import { contextOf } from './session.context.js';
 import type { SessionService } from './session.service.js';
 import { strengthOf } from './session.strength.js';
 import type { SignedIn } from './sign-in.service.js';
+import { populationOfAccount } from './federation/federation.policy.js';
 
 type Meta = RequestFacts['meta'];
 
@@ -207,6 +208,7 @@ export function createEnrolmentService(
       response: input.response,
       challengeHash: ceremony.challenge_hash,
       requireUserVerification: ceremony.user_verification === 'required',
+      population: await populationOfAccount(deps, ceremony.account_id!),
     });
     return runCommand(deps, async (ctx) => {
       const accountId = ceremony.account_id!;

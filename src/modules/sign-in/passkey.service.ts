@@ -20,6 +20,7 @@ import { contextOf } from './session.context.js';
 import { endSession } from './session.repository.js';
 import { strengthOf } from './session.strength.js';
 import type { SignedIn } from './sign-in.service.js';
+import { populationOfAccount } from './federation/federation.policy.js';
 
 /** Live passkeys one account may hold: a few devices and a spare, few enough to review. */
 export const MAX_PASSKEYS = 10;
@@ -153,6 +154,7 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
       response: input.response,
       challengeHash: ceremony.challenge_hash,
       requireUserVerification: ceremony.user_verification === 'required',
+      population: await populationOfAccount(deps, principal.accountId),
     });
     const recovery = principal.session?.method === 'recovery' ? principal.session : undefined;
     return runCommand(deps, async (ctx) => {

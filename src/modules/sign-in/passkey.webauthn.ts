@@ -10,6 +10,7 @@ import {
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { Config } from '../../config.js';
+import type { FederationPopulation } from '../../config.sign-in.js';
 import { signInErrors as E } from './sign-in.errors.js';
 import { matchesDigest } from './sign-in.secrets.js';
 
@@ -21,7 +22,7 @@ import { matchesDigest } from './sign-in.secrets.js';
  */
 export const SUPPORTED_ALGORITHMS = [-8, -7, -35, -36, -257];
 
-export type WebAuthnPolicy = Pick<Config['signIn'], 'rpId' | 'rpName' | 'origin' | 'aaguidAllowlist'>;
+export type WebAuthnPolicy = Pick<Config['signIn'], 'rpId' | 'rpName' | 'origin' | 'aaguidAllowlists'>;
 export type UserVerification = 'required' | 'preferred';
 
 export interface VerifiedCredential {
@@ -115,11 +116,17 @@ async function library<T>(code: 'registration' | 'authentication', run: () => Pr
 /**
  * Verifies a registration against the ceremony's challenge digest: origin, RP ID, user presence,
  * user verification when required, algorithm, attestation statement when one is sent, and the
- * configured AAGUID allow-list. Cross-origin (iframe) ceremonies are refused.
+ * AAGUID allow-list configured for the account's population. Cross-origin (iframe) ceremonies are
+ * refused.
  */
 export async function verifyRegistration(
   policy: WebAuthnPolicy,
-  input: { response: RegistrationResponseJSON; challengeHash: string; requireUserVerification: boolean },
+  input: {
+    response: RegistrationResponseJSON;
+    challengeHash: string;
+    requireUserVerification: boolean;
+    population: FederationPopulation;
+  },
 ): Promise<VerifiedCredential> {
   refuseCrossOrigin(input.response.response.clientDataJSON, 'registration');
   const result = await library('registration', () =>
@@ -134,8 +141,8 @@ export async function verifyRegistration(
   );
   if (!result.verified) throw E.registrationRejected();
   const info = result.registrationInfo;
-  if (policy.aaguidAllowlist.length > 0 && !policy.aaguidAllowlist.includes(info.aaguid))
-    throw E.authenticatorNotAllowed();
+  const allowed = policy.aaguidAllowlists[input.population];
+  if (allowed.length > 0 && !allowed.includes(info.aaguid)) throw E.authenticatorNotAllowed();
   return {
     credentialId: info.credential.id,
     publicKey: Buffer.from(info.credential.publicKey).toString('base64url'),

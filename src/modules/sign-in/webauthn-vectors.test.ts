@@ -26,7 +26,7 @@ const policy: WebAuthnPolicy = {
   rpId: data.rpId,
   rpName: 'Vectors',
   origin: data.origin,
-  aaguidAllowlist: [],
+  aaguidAllowlists: { privileged: [], agent: [], partner: [], other: [] },
 };
 const b64 = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
 
@@ -84,6 +84,7 @@ describe('W3C WebAuthn Level 3 test vectors', () => {
         response: registrationOf(v),
         challengeHash: digestOf(b64(v.registration.challenge!)),
         requireUserVerification: false,
+        population: 'other',
       }),
     ).rejects.toMatchObject({ code: 'REGISTRATION_REJECTED' });
     const bare = await verifyRegistrationResponse({
@@ -127,6 +128,7 @@ describe('W3C WebAuthn Level 3 test vectors', () => {
             response: registrationOf(v),
             challengeHash: digestOf(b64(v.registration.challenge!)),
             requireUserVerification: false,
+            population: 'other',
           }),
         ).rejects.toMatchObject({ code: 'REGISTRATION_REJECTED' });
         await expect(
@@ -147,7 +149,12 @@ describe('W3C WebAuthn Level 3 test vectors', () => {
         const response = registrationOf(v);
         const challengeHash = digestOf(b64(v.registration.challenge!));
         await expect(
-          verifyRegistration(policy, { response, challengeHash, requireUserVerification: false }),
+          verifyRegistration(policy, {
+            response,
+            challengeHash,
+            requireUserVerification: false,
+            population: 'other',
+          }),
         ).rejects.toMatchObject({ code: 'REGISTRATION_REJECTED' });
         const bare = await verifyRegistrationResponse({
           response,
@@ -165,6 +172,7 @@ describe('W3C WebAuthn Level 3 test vectors', () => {
         response: registrationOf(v),
         challengeHash: digestOf(b64(v.registration.challenge!)),
         requireUserVerification: false,
+        population: 'other',
       });
       expect(registered.credentialId).toBe(b64(v.registration.credential_id!));
       const a = v.authentication;

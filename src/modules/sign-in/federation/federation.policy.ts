@@ -1,6 +1,10 @@
 import type { FederationPopulation, FederationProviderConfig } from '../../../config.sign-in.js';
 import type { Grant } from '../../../shared/principal.js';
+import type { Executor } from '../../../db/database.js';
+import type { Clock } from '../../../shared/clock.js';
+import { loadAccountGrants } from '../../identity/principal.service.js';
 import { totpRefusal } from '../totp.policy.js';
+import { organisationKindOf } from '../totp.repository.js';
 
 /**
  * The population an account belongs to, by the very rule that keeps TOTP from privileged, agent and
@@ -21,6 +25,18 @@ export function populationOf(facts: {
     default:
       return 'other';
   }
+}
+
+/** The population of an account as it stands now (its live grants, its organisation's kind). */
+export async function populationOfAccount(
+  deps: { readonly db: Executor; readonly clock: Clock },
+  accountId: string,
+): Promise<FederationPopulation> {
+  const loaded = await loadAccountGrants(deps.db, accountId, deps.clock.now().toISOString());
+  return populationOf({
+    grants: loaded?.grants ?? [],
+    organisationKind: (await organisationKindOf(deps.db, accountId)) ?? '',
+  });
 }
 
 /** Whether the upstream's acr is one the population accepts (an empty list accepts any). */

@@ -69,8 +69,11 @@ describe('writeAtomically: compiled statements in one transaction', () => {
     let inserted!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const holding = new Promise<void>((r) => (inserted = r));
+    // The row exists, committed, before either runs: on PostgreSQL the first's update then holds its
+    // row lock (an uncommitted insert would simply be invisible to the second, which would not wait).
+    await t.db.insertInto('organisations').values(org('o-6', 'Six')).execute();
     const first = t.db.transaction().execute(async (trx) => {
-      await trx.insertInto('organisations').values(org('o-6', 'Six')).execute();
+      await trx.updateTable('organisations').set({ name: 'Six' }).where('id', '=', 'o-6').execute();
       inserted();
       await held;
       await trx.updateTable('organisations').set({ name: 'Six bis' }).where('id', '=', 'o-6').execute();

@@ -5,7 +5,14 @@ import { PasskeyAuthenticator } from './passkey-authenticator.js';
 import type { AppHandle, Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
-import { enrolFromMail, errorCode, sessionAlive, signInWithPasskey, type Browser } from './sessions.js';
+import {
+  actWithStepUp,
+  enrolFromMail,
+  errorCode,
+  sessionAlive,
+  signInWithPasskey,
+  type Browser,
+} from './sessions.js';
 import type { World } from './world.js';
 
 /**
@@ -67,6 +74,11 @@ export interface AttackOutcome {
   endedAt?: number;
 }
 
+/** The layer named when a stolen session cannot confirm a privileged act with the victim's passkey. */
+export const STEP_UP_LAYER = 'step-up (user-verified passkey)';
+
+const FINE_STEPS_AFTER_CHANGE_MS = 30 * 60_000;
+
 const BLOCKING = new Set([
   'budget_frozen',
   'subject_inactive',
@@ -90,6 +102,7 @@ export class Attacker {
   #rnd: Random;
   #created = false;
   #credit = 0;
+  #changedAt = -Infinity;
 
   constructor(
     readonly scenario: Scenario,
@@ -147,12 +160,22 @@ export class Attacker {
     return this.#rnd.pick(this.scenario.network.ips);
   }
 
+  /**
+   * Whether the simulator should step finely (10 s): for half an hour after anything changed for
+   * the attacker (a foothold, a refusal, a wait); a minute-long step while it reads undisturbed.
+   */
+  needsFineSteps(at: number): boolean {
+    return at - this.#changedAt < FINE_STEPS_AFTER_CHANGE_MS;
+  }
+
   #note(what: string, layer?: string): void {
+    this.#changedAt = this.env.now();
     this.outcome.log.push({ at: this.env.now(), what });
     if (layer) this.outcome.layers.set(layer, (this.outcome.layers.get(layer) ?? 0) + 1);
   }
 
   #act(): void {
+    if (this.outcome.firstActAt === undefined) this.#changedAt = this.env.now();
     this.outcome.firstActAt ??= this.env.now();
   }
 
@@ -315,17 +338,28 @@ export class Attacker {
         );
     }
     for (const account of created) {
-      const own = await this.env.client.call(
+      // Vigie asks the manager's session for a step-up: the attacker, driving a stolen cookie, has no
+      // authenticator of the victim's and answers with a key of its own.
+      const own = await actWithStepUp(
+        this.env.client,
         manager.browser,
+        manager.passkey,
         'POST',
         `/api/v1/accounts/${account.id}/approve`,
       );
       let active = own.status === 200;
       if (!active) {
-        this.#note(
-          `self-approval refused (${errorCode(own.body) ?? own.status})`,
-          `four-eyes: ${errorCode(own.body) ?? own.status}`,
-        );
+        if (own.stepUp && own.stepUp.status !== 200)
+          this.#note(
+            `step-up for the approval refused (${own.stepUp.code ?? own.stepUp.status})`,
+            STEP_UP_LAYER,
+          );
+        if (own.stepUp && own.stepUp.status !== 200) this.outcome.endedBy = STEP_UP_LAYER;
+        else
+          this.#note(
+            `self-approval refused (${own.code ?? own.status})`,
+            `four-eyes: ${own.code ?? own.status}`,
+          );
         if (spec.fallback === 'colleague_approves') {
           const colleague = await this.env.colleagueApprove(manager.structure, account.id);
           active = colleague.status === 200;
@@ -447,6 +481,7 @@ export class Attacker {
           continue;
         }
         const reason = v.reasons[0] ?? 'denied';
+        this.#changedAt = now;
         this.outcome.layers.set(`policy: ${reason}`, (this.outcome.layers.get(`policy: ${reason}`) ?? 0) + 1);
         if (reason === 'not_permitted') {
           // The account may read nothing at all (no advisor role): after enough tries, drop it.

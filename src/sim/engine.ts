@@ -11,6 +11,7 @@ import { provisionWorld, type AppHandle, type Provisioned } from './provision.js
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
 import {
+  actWithStepUp,
   enrolFromMail,
   errorCode,
   sessionAlive,
@@ -54,6 +55,8 @@ export interface AlertSeen {
 export interface RunResult {
   readonly protect: boolean;
   readonly world: { structures: number; staff: number; people: number; followRelations: number };
+  /** Who signs in through Vigie daily (sampled), and managers or approvers enrolled when first needed. */
+  readonly panel: { people: number; structures: number; enrolledOnNeed: number };
   readonly outcomes: AttackOutcome[];
   readonly alerts: AlertSeen[];
   readonly honest: {
@@ -100,6 +103,11 @@ interface PanelMember {
 }
 
 const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
+/** Step while an attacker's situation changes (seconds to detect and contain are measured to it). */
+export const FINE_TICK = 10_000;
+/** Step of honest work when no attacker is about to act. */
+export const HONEST_TICK = 5 * MINUTE;
+const SETTLE_EVERY = 30 * MINUTE;
 
 export async function runSimulation(options: RunOptions): Promise<RunResult> {
   const wallStart = Date.now();
@@ -121,7 +129,8 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
     const client = new VigieClient(host.baseUrl, host.origin);
     const apps = await provisionWorld(host, client, world, workDir);
     const rnd = new Random(options.seed).fork('work');
-    const panel = await enrolPanel(host, client, world, options, rnd);
+    const { panel, structures: panelStructures } = await enrolPanel(host, client, world, options, rnd);
+    const panelPeople = panel.size;
     const provisionSeconds = (Date.now() - wallStart) / 1000;
     const replayStart = Date.now();
     const result = await replay(host, client, world, apps, panel, options, rnd);
@@ -135,6 +144,7 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
         people: world.people.length,
         followRelations,
       },
+      panel: { people: panelPeople, structures: panelStructures, enrolledOnNeed: result.enrolledOnNeed },
       outcomes: result.outcomes,
       alerts,
       honest: result.honest,
@@ -149,6 +159,16 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   }
 }
 
+/** Structures of each kind whose staff sign in through Vigie every day (the sampled panel). */
+export const PANEL_STRUCTURES_PER_KIND = 12;
+
+/**
+ * The people who sign in through Vigie with a passkey every working day and keep its console open:
+ * in at most PANEL_STRUCTURES_PER_KIND structures of each kind (drawn at random; every structure in
+ * a small world), their account managers and approvers, their first advisor and `panelShare` of the
+ * others. Everyone else's decisions come through their business application with the same context;
+ * a manager or approver elsewhere enrols a passkey the first time they must act through Vigie.
+ */
 async function enrolPanel(
   host: VigieHost,
   client: VigieClient,
@@ -157,7 +177,16 @@ async function enrolPanel(
   rnd: Random,
 ) {
   const panel = new Map<number, PanelMember>();
-  // Every structure has at least one advisor who signs in through Vigie, whatever the share.
+  const sample = new Random(options.seed).fork('panel');
+  const chosen = new Set<number>();
+  const byKind = new Map<string, number[]>();
+  world.structures.forEach((s, i) => byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), i]));
+  for (const list of byKind.values()) {
+    const pool = list.slice();
+    while (pool.length > 0 && list.length - pool.length < PANEL_STRUCTURES_PER_KIND)
+      chosen.add(pool.splice(sample.int(0, pool.length - 1), 1)[0]!);
+  }
+  // In each sampled structure at least one advisor signs in through Vigie, whatever the share.
   const firstAgent = new Set(
     world.structures.map((s) =>
       s.staff.find(
@@ -167,28 +196,41 @@ async function enrolPanel(
     ),
   );
   const members = world.staff.filter(
-    (m) => !m.dormant && (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
+    (m) =>
+      chosen.has(m.structure) &&
+      !m.dormant &&
+      (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
   );
-  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
   const bar = progressBar('enrol passkeys', members.length, 'people');
   await mapLimit(
     members,
     8,
     async (m) => {
-      const browser: Browser = {
-        ip: world.structures[m.structure]!.officeIps[0]!,
-        userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
-      };
-      await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
-      const passkey = new PasskeyAuthenticator(host.origin);
-      if (await enrolFromMail(client, host.mail, browser, m.email, passkey)) {
-        panel.set(m.index, { browser, passkey, authTime: host.clock.now().getTime() });
-      }
+      const member = await enrolOne(host, client, world, m);
+      if (member) panel.set(m.index, member);
     },
     (n) => bar.tick(n),
   );
-  bar.finish();
-  return panel;
+  bar.finish(`${chosen.size} of ${world.structures.length} structures`);
+  return { panel, structures: chosen.size };
+}
+
+/** A person opens the enrolment link an operator had mailed them and registers a passkey. */
+async function enrolOne(
+  host: VigieHost,
+  client: VigieClient,
+  world: World,
+  m: Staff,
+): Promise<PanelMember | undefined> {
+  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
+  const browser: Browser = {
+    ip: world.structures[m.structure]!.officeIps[0]!,
+    userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
+  };
+  await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
+  const passkey = new PasskeyAuthenticator(host.origin);
+  if (!(await enrolFromMail(client, host.mail, browser, m.email, passkey))) return undefined;
+  return { browser, passkey, authTime: host.clock.now().getTime() };
 }
 
 function appOf(world: World, apps: Provisioned, m: Staff): AppHandle {
@@ -309,7 +351,8 @@ async function replay(
   const places = new Map<number, { ip: string; laterIp?: string; moveAt?: number }>();
   let decisions = 0;
   let evaluateMs = 0;
-  const spent = { windows: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
+  const spent = { windows: 0, settles: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
+  let lastSettle = -Infinity;
 
   const signIn = async (m: Staff, member: PanelMember) => {
     honest.requests += 1;
@@ -320,9 +363,17 @@ async function replay(
     return res.status === 200;
   };
   /** A colleague's session, signed in when needed: for honest management and the talked-into approval. */
+  let enrolledOnNeed = 0;
   const sessionOf = async (m: Staff): Promise<PanelMember | undefined> => {
-    const member = panel.get(m.index);
-    if (!member) return undefined;
+    let member = panel.get(m.index);
+    if (!member) {
+      // Outside the daily panel: the person enrols a passkey now, the first time they must act.
+      member = await enrolOne(host, client, world, m);
+      if (!member) return undefined;
+      panel.set(m.index, member);
+      enrolledOnNeed += 1;
+      return member;
+    }
     if (!(await sessionAlive(client, member.browser)) && !(await signIn(m, member))) return undefined;
     return member;
   };
@@ -346,8 +397,15 @@ async function replay(
       if (!approver) return { status: 404, code: 'NO_APPROVER' };
       const member = await sessionOf(approver);
       if (!member) return { status: 401, code: 'APPROVER_NOT_SIGNED_IN' };
-      const res = await client.call(member.browser, 'POST', `/api/v1/accounts/${accountId}/approve`);
-      return { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
+      // The colleague confirms with their own passkey when Vigie asks for a step-up.
+      const res = await actWithStepUp(
+        client,
+        member.browser,
+        member.passkey,
+        'POST',
+        `/api/v1/accounts/${accountId}/approve`,
+      );
+      return { status: res.status, ...(res.code ? { code: res.code } : {}) };
     },
   };
   const attackers = options.scenarios.map((s, i) => {
@@ -379,9 +437,15 @@ async function replay(
     let t = dayStart(day);
     const end = dayStart(day + 1);
     while (t < end) {
-      // Fine steps only while an attacker is about to act: that is where seconds are measured.
+      // Fine steps only while an attacker is about to act and its situation is changing (that is
+      // where seconds are measured); a minute while it reads steadily; coarse windows of honest
+      // work otherwise (the clock is set per window, so honest reads carry its time).
       const attacking = attackers.some((a) => a.wakeAt < t + 2 * MINUTE);
-      const tick = attacking ? 10_000 : 60_000;
+      const tick = attacking
+        ? attackers.some((a) => a.wakeAt < t + 2 * MINUTE && a.needsFineSteps(t))
+          ? FINE_TICK
+          : MINUTE
+        : HONEST_TICK;
       const nextHonest = cursor < plan.length ? plan[cursor]!.at : Infinity;
       const nextManage = management.length > 0 ? management[0]!.at : Infinity;
       const nextAttack = Math.min(...attackers.map((a) => a.wakeAt));
@@ -404,10 +468,22 @@ async function replay(
       while (management.length > 0 && management[0]!.at < windowEnd) await runManagement(management.shift()!);
       spent.manageMs += Date.now() - mark;
       mark = Date.now();
-      for (const a of attackers) if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) await a.step(tick);
+      let attacked = false;
+      for (const a of attackers)
+        if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) {
+          await a.step(tick);
+          attacked = true;
+        }
       spent.attackMs += Date.now() - mark;
       mark = Date.now();
-      await host.settle();
+      // Vigie's queues are waited on only when an attacker's next step depends on what detection and
+      // responses made of this one, or once per simulated half hour of honest work (they drain on
+      // their own meanwhile; waiting bounds how far they lag behind the clock).
+      if (attacked || t - lastSettle >= SETTLE_EVERY) {
+        await host.settle();
+        lastSettle = t;
+        spent.settles += 1;
+      }
       spent.settleMs += Date.now() - mark;
       t = windowEnd;
       bar.tick(Math.floor((t - dayStart(0)) / MINUTE), `day ${day + 1}/${options.days}`);
@@ -415,11 +491,17 @@ async function replay(
     if (working) workDay += 1;
   }
   bar.finish(
-    `${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
+    `${spent.windows} windows, ${spent.settles} waits on Vigie's queues; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
   );
   for (const a of attackers) if (a.outcome.endedBy === undefined) a.outcome.endedBy = 'scenario time over';
   decisions += attackers.reduce((n, a) => n + a.outcome.attempted.size, 0);
-  return { honest, decisions, evaluateSeconds: evaluateMs / 1000, outcomes: attackers.map((a) => a.outcome) };
+  return {
+    honest,
+    decisions,
+    enrolledOnNeed,
+    evaluateSeconds: evaluateMs / 1000,
+    outcomes: attackers.map((a) => a.outcome),
+  };
 
   async function runHonest(batch: Planned[]): Promise<number> {
     const byApp = new Map<AppHandle, { items: Evaluation[] }>();
@@ -496,10 +578,15 @@ async function replay(
     honest.requests += 1;
     if (item.kind === 'departure') {
       const leaver = world.staff[item.target!]!;
-      const res = await client.call(session.browser, 'POST', `/api/v1/accounts/${leaver.accountId}/disable`, {
-        reason: 'Départ de la structure',
-      });
-      if (res.status !== 200) deny(`disable:${errorCode(res.body) ?? res.status}`);
+      const res = await actWithStepUp(
+        client,
+        session.browser,
+        session.passkey,
+        'POST',
+        `/api/v1/accounts/${leaver.accountId}/disable`,
+        { reason: 'Départ de la structure' },
+      );
+      if (res.status !== 200) deny(`disable:${res.code ?? res.status}`);
       else {
         departed.add(leaver.index);
         honest.departures += 1;
@@ -526,13 +613,14 @@ async function replay(
     const approverSession = approver ? await sessionOf(approver) : undefined;
     if (!approverSession) return;
     honest.requests += 1;
-    const approved = await client.call(
+    const approved = await actWithStepUp(
+      client,
       approverSession.browser,
+      approverSession.passkey,
       'POST',
       `/api/v1/accounts/${created.body.id}/approve`,
     );
-    if (approved.status !== 200)
-      return deny(`approve_account:${errorCode(approved.body) ?? approved.status}`);
+    if (approved.status !== 200) return deny(`approve_account:${approved.code ?? approved.status}`);
     // The newcomer opens the mailed link and enrols a passkey; they start reading from the next day.
     const member: Staff = {
       index: world.staff.length,

@@ -148,6 +148,11 @@ export class Attacker {
     this.#targets = all;
   }
 
+  /** The honest people whose credentials or sessions this attacker goes after. */
+  get victims(): readonly number[] {
+    return this.#victims;
+  }
+
   get wakeAt(): number {
     return this.#phase === 'done' ? Infinity : this.#wakeAt;
   }

@@ -2,13 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  FINE_TICK,
-  HONEST_TICK,
-  PANEL_STRUCTURES_PER_KIND,
-  runSimulation,
-  type RunResult,
-} from './engine.js';
+import { FINE_TICK, HONEST_TICK, runSimulation, type RunResult } from './engine.js';
+import { PANEL_STRUCTURES_PER_KIND } from './panel.js';
 import { buildReport, terminalTable, writeReport, type Report } from './report.js';
 import { loadScenarioDirectory } from './scenario.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Attacker, parisHour, type AttackOutcome } from './attacker.js';
+import { Attacker, type AttackOutcome } from './attacker.js';
 import { evaluateAll, type Evaluation } from './business-apps.js';
 import { mapLimit, VigieClient, type Caller } from './client.js';
 import { startVigie, type VigieHost } from './host.js';
@@ -72,35 +72,24 @@ export interface RunResult {
   readonly decisions: number;
   readonly replaySeconds: number;
   readonly wallSeconds: { provision: number; replay: number };
+  /** Wall seconds by phase: provisioning steps, then the replay's honest work, management, attackers, waits. */
+  readonly phases: Record<string, number>;
   readonly host?: VigieHost;
   readonly startedAt: number;
 }
 
-const WORK_START = Date.parse('2025-08-31T22:00:00.000Z'); // Monday 1 September 2025, 00:00 Paris
-const DAY = 86_400_000;
-const MINUTE = 60_000;
-
-/** Milliseconds of Paris local midnight of calendar day `d` of the run (CEST until 26 October). */
-function dayStart(d: number): number {
-  const t = WORK_START + d * DAY;
-  return t >= Date.parse('2025-10-26T01:00:00.000Z') ? t + 3_600_000 : t;
-}
-
-interface Planned {
-  at: number;
-  staff: number;
-  kind: 'read' | 'export' | 'break_glass' | 'presence';
-  records: string[];
-}
-
-interface PanelMember {
-  readonly browser: Browser;
-  readonly passkey: PasskeyAuthenticator;
-  authTime: number;
-  /** When the application last checked the session with Vigie (it caches the answer a few minutes). */
-  checkedAt?: number;
-  checkedIp?: string;
-}
+import {
+  DAY,
+  MINUTE,
+  WORK_START,
+  dayStart,
+  placeOf,
+  planDay,
+  planManagement,
+  type Managed,
+  type Planned,
+} from './plan.js';
+import { enrolOne, enrolPanel, type PanelMember } from './panel.js';
 
 const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
 /** Step while an attacker's situation changes (seconds to detect and contain are measured to it). */
@@ -127,11 +116,19 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   });
   try {
     const client = new VigieClient(host.baseUrl, host.origin);
+    const provisionStart = Date.now();
     const apps = await provisionWorld(host, client, world, workDir);
+    const panelStart = Date.now();
     const rnd = new Random(options.seed).fork('work');
     const { panel, structures: panelStructures } = await enrolPanel(host, client, world, options, rnd);
     const panelPeople = panel.size;
+    const enrolStart = Date.now();
     const provisionSeconds = (Date.now() - wallStart) / 1000;
+    const phases: Record<string, number> = {
+      'start Vigie': Math.round((provisionStart - wallStart) / 100) / 10,
+      ...apps.phases,
+    };
+    phases['enrol the daily panel’s passkeys'] = Math.round((enrolStart - panelStart) / 100) / 10;
     const replayStart = Date.now();
     const result = await replay(host, client, world, apps, panel, options, rnd);
     const alerts = await collectAlerts(client, host);
@@ -151,6 +148,7 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
       decisions: result.decisions,
       replaySeconds: result.evaluateSeconds,
       wallSeconds: { provision: provisionSeconds, replay: (Date.now() - replayStart) / 1000 },
+      phases: { ...phases, ...result.phases },
       ...(options.keepServing ? { host } : {}),
       startedAt: WORK_START,
     };
@@ -159,168 +157,10 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   }
 }
 
-/** Structures of each kind whose staff sign in through Vigie every day (the sampled panel). */
-export const PANEL_STRUCTURES_PER_KIND = 12;
-
-/**
- * The people who sign in through Vigie with a passkey every working day and keep its console open:
- * in at most PANEL_STRUCTURES_PER_KIND structures of each kind (drawn at random; every structure in
- * a small world), their account managers and approvers, their first advisor and `panelShare` of the
- * others. Everyone else's decisions come through their business application with the same context;
- * a manager or approver elsewhere enrols a passkey the first time they must act through Vigie.
- */
-async function enrolPanel(
-  host: VigieHost,
-  client: VigieClient,
-  world: World,
-  options: RunOptions,
-  rnd: Random,
-) {
-  const panel = new Map<number, PanelMember>();
-  const sample = new Random(options.seed).fork('panel');
-  const chosen = new Set<number>();
-  const byKind = new Map<string, number[]>();
-  world.structures.forEach((s, i) => byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), i]));
-  for (const list of byKind.values()) {
-    const pool = list.slice();
-    while (pool.length > 0 && list.length - pool.length < PANEL_STRUCTURES_PER_KIND)
-      chosen.add(pool.splice(sample.int(0, pool.length - 1), 1)[0]!);
-  }
-  // In each sampled structure at least one advisor signs in through Vigie, whatever the share.
-  const firstAgent = new Set(
-    world.structures.map((s) =>
-      s.staff.find(
-        (i) =>
-          world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0,
-      ),
-    ),
-  );
-  const members = world.staff.filter(
-    (m) =>
-      chosen.has(m.structure) &&
-      !m.dormant &&
-      (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
-  );
-  const bar = progressBar('enrol passkeys', members.length, 'people');
-  await mapLimit(
-    members,
-    8,
-    async (m) => {
-      const member = await enrolOne(host, client, world, m);
-      if (member) panel.set(m.index, member);
-    },
-    (n) => bar.tick(n),
-  );
-  bar.finish(`${chosen.size} of ${world.structures.length} structures`);
-  return { panel, structures: chosen.size };
-}
-
-/** A person opens the enrolment link an operator had mailed them and registers a passkey. */
-async function enrolOne(
-  host: VigieHost,
-  client: VigieClient,
-  world: World,
-  m: Staff,
-): Promise<PanelMember | undefined> {
-  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
-  const browser: Browser = {
-    ip: world.structures[m.structure]!.officeIps[0]!,
-    userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
-  };
-  await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
-  const passkey = new PasskeyAuthenticator(host.origin);
-  if (!(await enrolFromMail(client, host.mail, browser, m.email, passkey))) return undefined;
-  return { browser, passkey, authTime: host.clock.now().getTime() };
-}
-
 function appOf(world: World, apps: Provisioned, m: Staff): AppHandle {
   const s = world.structures[m.structure]!;
   if (s.kind === 'training_organisation') return apps.partnerApps.get(m.structure)!;
   return s.kind === 'mission_locale' ? apps.businessApps.missionsLocales : apps.businessApps.franceTravail;
-}
-
-/** Where a person works from today, and from when they move (a session going from office to home). */
-function placeOf(
-  world: World,
-  m: Staff,
-  day: number,
-  rnd: Random,
-): { ip: string; laterIp?: string; moveAt?: number } {
-  const office =
-    world.structures[m.structure]!.officeIps[m.index % world.structures[m.structure]!.officeIps.length]!;
-  if (m.travelling && rnd.chance(0.4))
-    return { ip: `176.${rnd.int(128, 191)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}` };
-  const home = m.homeDays > 0 && rnd.chance(m.homeDays / 5);
-  if (!home) return { ip: office };
-  if (rnd.chance(0.3))
-    return { ip: office, laterIp: m.homeIp, moveAt: dayStart(day) + (15 * 60 + rnd.int(0, 60)) * MINUTE };
-  return { ip: m.homeIp };
-}
-
-function workTime(day: number, rnd: Random): number {
-  // Morning 08:30–12:15, lunch dip 12:15–13:45 (one read in ten), afternoon 13:45–17:30, Paris time.
-  const u = rnd.next();
-  const minutes =
-    u < 0.46 ? 510 + rnd.next() * 225 : u < 0.54 ? 735 + rnd.next() * 90 : 825 + rnd.next() * 225;
-  return dayStart(day) + Math.floor((minutes + rnd.normal() * 10) * MINUTE) + rnd.int(0, 59_999);
-}
-
-function planDay(
-  world: World,
-  day: number,
-  workDay: number,
-  rnd: Random,
-  departed: Set<number>,
-  panel: ReadonlyMap<number, unknown>,
-): Planned[] {
-  const plan: Planned[] = [];
-  // People who sign in through Vigie keep its console open through their day (a page every half hour or so).
-  for (const index of panel.keys()) {
-    const m = world.staff[index]!;
-    if (departed.has(index) || m.dormant || (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay)) continue;
-    if (rnd.chance(0.07)) continue;
-    const arrive = dayStart(day) + Math.round((510 + rnd.normal() * 20) * MINUTE);
-    const leave = dayStart(day) + Math.round((1050 + rnd.normal() * 30) * MINUTE);
-    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE)
-      plan.push({ at, staff: index, kind: 'presence', records: [] });
-  }
-  // The September peak: 30 % more files opened in the first week, back to normal by October.
-  const season = 1 + 0.3 * Math.max(0, 1 - day / 30);
-  for (const m of world.staff) {
-    if (m.dormant || departed.has(m.index) || !m.agent || !m.accountId) continue;
-    if (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay) continue;
-    if (rnd.chance(0.07)) continue; // leave, training, sick days
-    const s = world.structures[m.structure]!;
-    const reads = rnd.poisson(m.dailyReads * season);
-    const pickOwn = () =>
-      m.caseload.length > 0 && rnd.chance(0.75)
-        ? world.people[rnd.pick(m.caseload)]!
-        : world.people[rnd.pick(s.people)]!;
-    for (let i = 0; i < reads; i += 1)
-      plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'read', records: [pickOwn()] });
-    if (s.kind !== 'training_organisation' && rnd.chance(0.015)) {
-      const n = rnd.int(20, 80);
-      const records = new Set<string>();
-      for (let i = 0; i < n; i += 1) records.add(world.people[rnd.pick(s.people)]!);
-      plan.push({
-        at: dayStart(day) + rnd.int(9 * 60, 17 * 60) * MINUTE,
-        staff: m.index,
-        kind: 'export',
-        records: [...records],
-      });
-    }
-    if (s.kind !== 'training_organisation' && rnd.chance(0.002)) {
-      const other = world.structures[rnd.int(0, world.structures.length - 1)]!;
-      if (other !== s && other.people.length > 0)
-        plan.push({
-          at: workTime(day, rnd),
-          staff: m.index,
-          kind: 'break_glass',
-          records: [world.people[rnd.pick(other.people)]!],
-        });
-    }
-  }
-  return plan.sort((a, b) => a.at - b.at);
 }
 
 async function replay(
@@ -413,6 +253,7 @@ async function replay(
     return new Attacker(s, env, dayStart(s.start.day) + (hh * 60 + mm) * MINUTE, options.seed + i);
   });
 
+  const victims = new Set(attackers.flatMap((a) => a.victims));
   const totalMinutes = options.days * 24 * 60;
   const bar = progressBar(
     options.protect ? 'replay (protected)' : 'replay (unprotected)',
@@ -424,8 +265,11 @@ async function replay(
     const weekday = (day % 7) + 1; // 1 = Monday
     const working = weekday <= 5;
     const planned = working ? planDay(world, day, workDay, rnd, departed, panel) : [];
-    // Without normal work, people still sign in and keep their sessions: what an infostealer finds.
-    const plan = options.attacksOnly ? planned.filter((p) => p.kind === 'presence') : planned;
+    // Without normal work, the attackers' victims still sign in and keep their sessions: what an
+    // infostealer finds (nobody else's session is anything an attacker touches).
+    const plan = options.attacksOnly
+      ? planned.filter((p) => p.kind === 'presence' && victims.has(p.staff))
+      : planned;
     if (working) {
       honest.agentDays += new Set(plan.filter((p) => p.kind !== 'presence').map((p) => p.staff)).size;
       places.clear();
@@ -499,6 +343,12 @@ async function replay(
     honest,
     decisions,
     enrolledOnNeed,
+    phases: {
+      [`replay: honest work (${spent.windows} windows)`]: Math.round(spent.honestMs / 100) / 10,
+      'replay: account management': Math.round(spent.manageMs / 100) / 10,
+      'replay: attackers': Math.round(spent.attackMs / 100) / 10,
+      [`replay: waiting on Vigie's queues (${spent.settles} waits)`]: Math.round(spent.settleMs / 100) / 10,
+    },
     evaluateSeconds: evaluateMs / 1000,
     outcomes: attackers.map((a) => a.outcome),
   };
@@ -652,46 +502,6 @@ async function replay(
     panel.set(member.index, { browser, passkey, authTime: now() });
     honest.newHires += 1;
   }
-}
-
-interface Managed {
-  at: number;
-  kind: 'new_hire' | 'departure';
-  manager: number;
-  target?: number;
-}
-
-function planManagement(
-  world: World,
-  day: number,
-  workDay: number,
-  rnd: Random,
-  departed: Set<number>,
-): Managed[] {
-  const out: Managed[] = [];
-  for (const s of world.structures) {
-    const manager = s.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_manager');
-    if (!manager) continue;
-    // About one newcomer a month for thirty staff.
-    if (rnd.chance(s.staff.length / 30 / 21))
-      out.push({
-        at: dayStart(day) + rnd.int(9 * 60, 16 * 60) * MINUTE,
-        kind: 'new_hire',
-        manager: manager.index,
-      });
-    for (const i of s.staff) {
-      const m = world.staff[i]!;
-      if (m.leavesOnDay === workDay && !departed.has(i))
-        out.push({
-          at: dayStart(day) + rnd.int(16 * 60, 18 * 60) * MINUTE,
-          kind: 'departure',
-          manager: manager.index,
-          target: i,
-        });
-    }
-  }
-  void parisHour;
-  return out.sort((a, b) => a.at - b.at);
 }
 
 async function collectAlerts(client: VigieClient, host: VigieHost): Promise<AlertSeen[]> {

@@ -95,6 +95,11 @@ export async function runDemo(
     ...(protectedRun && unprotectedRun ? { unprotectedRun } : {}),
     wallSeconds: (Date.now() - started) / 1000,
     notes: [
+      ...(options.scale !== 1
+        ? [
+            `This run is at scale ${options.scale}, not the default (1: ~440 Missions Locales, ~1.6 M young people, ~15 k staff). Figures are those of this world, not extrapolated.`,
+          ]
+        : []),
       "The unprotected run replays the same world and attackers against Vigie with a permit-all policy and the shipped rules without their responses; normal work is left out of it (only the attackers' victims keep signing in, so that there are sessions to steal), since nothing honest users do changes what an allow-all Vigie lets out. What is not a PDP decision stays on in it: passkey sign-in, session binding, four-eyes and the step-up a privileged act needs (a stolen session cannot step up without the victim's authenticator; `step-up (user-verified passkey)` in a scenario's layers counts those refusals).",
       `Sampled, not extrapolated: the people who sign in through Vigie with passkeys each working day (sessions, console pages, moves from office to home) are those of at most ${PANEL_STRUCTURES_PER_KIND} structures of each kind drawn at random (${main.panel.structures} structures, ${main.panel.people} people: their account managers and approvers, their first advisor and ${Math.round(options.panelShare * 100)} % of the others); managers and approvers elsewhere enrolled a passkey the first time they had to act (${main.panel.enrolledOnNeed} in the protected run). Every advisor's reads, exports and break-glass go through their business application with the same context, unsampled.`,
       `Seconds are simulated time (Vigie runs on an injected clock). The simulator steps in ${FINE_TICK / 1000}-second windows for half an hour after anything changes for an attacker (access, a refusal, a wait), one-minute windows while it reads undisturbed, ${HONEST_TICK / 60_000}-minute windows of honest work otherwise (the clock is set per window); times are measured to those steps. Vigie's queues (decision journal, detection) are waited on after every attacker step and every half hour of simulated honest work.`,

@@ -5,20 +5,11 @@ import { Attacker, type AttackOutcome } from './attacker.js';
 import { evaluateAll, type Evaluation } from './business-apps.js';
 import { mapLimit, VigieClient, type Caller } from './client.js';
 import { startVigie, type VigieHost } from './host.js';
-import { PasskeyAuthenticator } from './passkey-authenticator.js';
 import { progressBar } from './progress.js';
 import { provisionWorld, type AppHandle, type Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
-import {
-  actWithStepUp,
-  enrolFromMail,
-  errorCode,
-  sessionAlive,
-  signInWithPasskey,
-  USER_AGENTS,
-  type Browser,
-} from './sessions.js';
+import { actWithStepUp, sessionAlive, signInWithPasskey } from './sessions.js';
 import { generateWorld, type Staff, type World } from './world.js';
 
 /**
@@ -89,6 +80,7 @@ import {
   type Managed,
   type Planned,
 } from './plan.js';
+import { manage } from './management.js';
 import { enrolOne, enrolPanel, type PanelMember } from './panel.js';
 
 const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
@@ -421,86 +413,7 @@ async function replay(
   }
 
   async function runManagement(item: Managed): Promise<void> {
-    const manager = world.staff[item.manager]!;
-    const session = await sessionOf(manager);
-    if (!session) return;
-    const s = world.structures[manager.structure]!;
-    honest.requests += 1;
-    if (item.kind === 'departure') {
-      const leaver = world.staff[item.target!]!;
-      const res = await actWithStepUp(
-        client,
-        session.browser,
-        session.passkey,
-        'POST',
-        `/api/v1/accounts/${leaver.accountId}/disable`,
-        { reason: 'Départ de la structure' },
-      );
-      if (res.status !== 200) deny(`disable:${res.code ?? res.status}`);
-      else {
-        departed.add(leaver.index);
-        honest.departures += 1;
-      }
-      return;
-    }
-    const email = `recrue.${world.staff.length}.${rnd.int(100, 999)}@${s.kind.replace('_', '-')}-${manager.structure}.fr`;
-    const created = await client.call<{ id: string }>(session.browser, 'POST', '/api/v1/accounts', {
-      organisationId: s.id,
-      email,
-      kind: 'human',
-    });
-    if (created.status !== 201) return deny(`create_account:${errorCode(created.body) ?? created.status}`);
-    honest.requests += 1;
-    const grant = await client.call(session.browser, 'POST', '/api/v1/roles/assignments', {
-      accountId: created.body.id,
-      roleId: 'agent',
-      organisationId: s.id,
-    });
-    if (grant.status !== 201) deny(`grant_role:${errorCode(grant.body) ?? grant.status}`);
-    const approver = s.staff
-      .map((i) => world.staff[i]!)
-      .find((m) => m.role === 'account_approver' && m.index !== manager.index);
-    const approverSession = approver ? await sessionOf(approver) : undefined;
-    if (!approverSession) return;
-    honest.requests += 1;
-    const approved = await actWithStepUp(
-      client,
-      approverSession.browser,
-      approverSession.passkey,
-      'POST',
-      `/api/v1/accounts/${created.body.id}/approve`,
-    );
-    if (approved.status !== 200) return deny(`approve_account:${approved.code ?? approved.status}`);
-    // The newcomer opens the mailed link and enrols a passkey; they start reading from the next day.
-    const member: Staff = {
-      index: world.staff.length,
-      email,
-      structure: manager.structure,
-      role: 'agent',
-      agent: true,
-      dailyReads: 6,
-      dormant: false,
-      travelling: false,
-      homeIp: manager.homeIp,
-      homeDays: 0,
-      caseload: [],
-      leavesOnDay: -1,
-      accountId: created.body.id,
-    };
-    const browser: Browser = { ip: s.officeIps[0]!, userAgent: USER_AGENTS[0] };
-    const passkey = new PasskeyAuthenticator(host.origin);
-    honest.requests += 1;
-    let enrolled = false;
-    try {
-      enrolled = await enrolFromMail(client, host.mail, browser, email, passkey);
-    } catch {
-      enrolled = false;
-    }
-    if (!enrolled) return deny('enrolment_failed');
-    world.staff.push(member);
-    s.staff.push(member.index);
-    panel.set(member.index, { browser, passkey, authTime: now() });
-    honest.newHires += 1;
+    await manage({ world, client, host, rnd, panel, departed, honest, deny, now, sessionOf }, item);
   }
 }
 

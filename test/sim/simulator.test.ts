@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEP_UP_LAYER } from '../../src/sim/attacker.js';
+import { defaultWorkDir } from '../../src/sim/demo.js';
 import { runSimulation, type RunResult } from '../../src/sim/engine.js';
 import { buildReport, figuresOf, svgChart, type Report } from '../../src/sim/report.js';
 import { loadScenario, loadScenarioDirectory, type Scenario } from '../../src/sim/scenario.js';
@@ -83,7 +84,9 @@ describe('the simulator at small scale', () => {
   });
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-test-'));
+    // Memory-backed where the system has it, like the demo (the database is thrown away after).
+    const parent = path.dirname(defaultWorkDir(os.tmpdir()));
+    work = fs.mkdtempSync(path.join(parent === '/dev/shm' ? parent : os.tmpdir(), 'vigie-sim-test-'));
     unprotectedRun = await runSimulation(options(false));
     protectedRun = await runSimulation(options(true));
     report = buildReport({

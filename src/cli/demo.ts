@@ -49,7 +49,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--out <dir>', 'where report.json, report.md and report.svg go', 'sim-report')
     .option(
       '--work-dir <dir>',
-      'where the simulated Vigie keeps its database (default: .sim/ in the package)',
+      'where the simulated Vigie keeps its database (default: /dev/shm/vigie-sim-<uid> where writable, else .sim/ in the package)',
     )
     .addOption(
       new Option('--port <n>', 'port Vigie keeps serving on after the run')

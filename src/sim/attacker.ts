@@ -1,12 +1,10 @@
+import type { AttackEnvironment, AttackOutcome, Foothold } from './attack-types.js';
 import { evaluateAll, type Evaluation } from './business-apps.js';
-import type { VigieClient } from './client.js';
-import type { MailSink } from './mail-sink.js';
-import { PasskeyAuthenticator } from './passkey-authenticator.js';
-import type { AppHandle, Provisioned } from './provision.js';
+import { createAccounts } from './escalation.js';
+import type { AppHandle } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
-import { enrolFromMail, errorCode, sessionAlive, signInWithPasskey, type Browser } from './sessions.js';
-import type { World } from './world.js';
+import { sessionAlive, signInWithPasskey, type Browser } from './sessions.js';
 
 /**
  * The adaptive attacker of one scenario. It tries its way in (the stolen credential, then its next
@@ -15,57 +13,10 @@ import type { World } from './world.js';
  * foothold may see after repeated out-of-scope refusals, waits out budgets, steals a fresh session
  * when one ends and switches account when one is blocked. Everything it learns comes from answers.
  */
-export interface AttackEnvironment {
-  readonly client: VigieClient;
-  readonly world: World;
-  readonly apps: Provisioned;
-  readonly mail: MailSink;
-  readonly origin: string;
-  now(): number;
-  /** The live browser of an honest person, as an infostealer on their workstation would copy it. */
-  browserOf(staff: number): Browser | undefined;
-  /** Whether this person signs in through Vigie (has a passkey and sessions). */
-  signsIn(staff: number): boolean;
-  /** A colleague with the approver role approves an account because the attacker asked them to. */
-  colleagueApprove(structure: number, accountId: string): Promise<{ status: number; code?: string }>;
-}
+export type { AttackEnvironment, AttackOutcome } from './attack-types.js';
+export { STEP_UP_LAYER } from './attack-types.js';
 
-interface Foothold {
-  readonly label: string;
-  readonly accountId: string;
-  readonly structure: number;
-  readonly browser: Browser;
-  /** Set when the attacker holds its own passkey for the account (it created it). */
-  readonly passkey?: PasskeyAuthenticator;
-  readonly email: string;
-  /** Honest staff whose sessions it steals again when one ends. */
-  readonly victim?: number;
-  /** Drives the victim's own machine: same address and browser as the victim. */
-  readonly throughWorkstation?: boolean;
-  thefts: number;
-  authTime: number;
-  narrowed: boolean;
-  denialsInARow: number;
-  sleepUntil: number;
-  done: boolean;
-}
-
-export interface AttackOutcome {
-  readonly scenario: Scenario;
-  firstActAt?: number;
-  lastDisclosureAt?: number;
-  readonly attempted: Set<string>;
-  readonly disclosed: Set<string>;
-  /** Cumulative distinct records disclosed: [ms, count]. */
-  readonly timeline: [number, number][];
-  /** Which layer refused what: control name → count. */
-  readonly layers: Map<string, number>;
-  readonly entities: Set<string>;
-  readonly log: { at: number; what: string }[];
-  /** The layer that ended the campaign, or why it ended. */
-  endedBy?: string;
-  endedAt?: number;
-}
+const FINE_STEPS_AFTER_CHANGE_MS = 30 * 60_000;
 
 const BLOCKING = new Set([
   'budget_frozen',
@@ -90,6 +41,7 @@ export class Attacker {
   #rnd: Random;
   #created = false;
   #credit = 0;
+  #changedAt = -Infinity;
 
   constructor(
     readonly scenario: Scenario,
@@ -135,6 +87,11 @@ export class Attacker {
     this.#targets = all;
   }
 
+  /** The honest people whose credentials or sessions this attacker goes after. */
+  get victims(): readonly number[] {
+    return this.#victims;
+  }
+
   get wakeAt(): number {
     return this.#phase === 'done' ? Infinity : this.#wakeAt;
   }
@@ -147,12 +104,22 @@ export class Attacker {
     return this.#rnd.pick(this.scenario.network.ips);
   }
 
+  /**
+   * Whether the simulator should step finely (10 s): for half an hour after anything changed for
+   * the attacker (a foothold, a refusal, a wait); a minute-long step while it reads undisturbed.
+   */
+  needsFineSteps(at: number): boolean {
+    return at - this.#changedAt < FINE_STEPS_AFTER_CHANGE_MS;
+  }
+
   #note(what: string, layer?: string): void {
+    this.#changedAt = this.env.now();
     this.outcome.log.push({ at: this.env.now(), what });
     if (layer) this.outcome.layers.set(layer, (this.outcome.layers.get(layer) ?? 0) + 1);
   }
 
   #act(): void {
+    if (this.outcome.firstActAt === undefined) this.#changedAt = this.env.now();
     this.outcome.firstActAt ??= this.env.now();
   }
 
@@ -276,96 +243,20 @@ export class Attacker {
   }
 
   async #escalate(): Promise<void> {
-    const spec = this.scenario.createAccounts!;
-    const manager = this.#footholds[0]!;
     this.#created = true;
-    const created: { id: string; email: string }[] = [];
-    for (let i = 0; i < spec.count; i += 1) {
-      const email = `x${this.#rnd.int(1000, 9999)}.${i}@${spec.emailDomain}`;
-      this.#act();
-      const res = await this.env.client.call<{ id: string; status: string }>(
-        manager.browser,
-        'POST',
-        '/api/v1/accounts',
-        {
-          organisationId: this.env.world.structures[manager.structure]!.id,
-          email,
-          kind: 'human',
-        },
-      );
-      if (res.status !== 201) {
-        this.#note(
-          `account creation refused (${errorCode(res.body) ?? res.status})`,
-          `account creation refused: ${errorCode(res.body) ?? res.status}`,
-        );
-        continue;
-      }
-      this.outcome.entities.add(res.body.id);
-      created.push({ id: res.body.id, email });
-      this.#note(`created ${email}: ${res.body.status}`);
-      const grant = await this.env.client.call(manager.browser, 'POST', '/api/v1/roles/assignments', {
-        accountId: res.body.id,
-        roleId: 'agent',
-        organisationId: this.env.world.structures[manager.structure]!.id,
-      });
-      if (grant.status !== 201)
-        this.#note(
-          `agent role refused (${errorCode(grant.body) ?? grant.status})`,
-          `role grant refused: ${errorCode(grant.body) ?? grant.status}`,
-        );
-    }
-    for (const account of created) {
-      const own = await this.env.client.call(
-        manager.browser,
-        'POST',
-        `/api/v1/accounts/${account.id}/approve`,
-      );
-      let active = own.status === 200;
-      if (!active) {
-        this.#note(
-          `self-approval refused (${errorCode(own.body) ?? own.status})`,
-          `four-eyes: ${errorCode(own.body) ?? own.status}`,
-        );
-        if (spec.fallback === 'colleague_approves') {
-          const colleague = await this.env.colleagueApprove(manager.structure, account.id);
-          active = colleague.status === 200;
-          this.#note(
-            active
-              ? `a colleague approved ${account.email}`
-              : `the colleague's approval was refused (${colleague.code ?? colleague.status})`,
-            active ? undefined : `colleague approval refused: ${colleague.code ?? colleague.status}`,
-          );
-        }
-      }
-      if (!active) continue;
-      const browser: Browser = { ip: this.#ip(), userAgent: this.scenario.network.userAgent };
-      const passkey = new PasskeyAuthenticator(this.env.origin);
-      let enrolled = false;
-      try {
-        enrolled = await enrolFromMail(this.env.client, this.env.mail, browser, account.email, passkey);
-      } catch {
-        enrolled = false;
-      }
-      if (!enrolled) {
-        this.#note(`enrolment of ${account.email} failed`, 'enrolment refused');
-        continue;
-      }
-      this.#footholds.push({
-        label: `${account.email} (created, own passkey)`,
-        accountId: account.id,
-        structure: manager.structure,
-        browser,
-        passkey,
-        email: account.email,
-        thefts: 0,
-        authTime: this.env.now(),
-        narrowed: false,
-        denialsInARow: 0,
-        sleepUntil: 0,
-        done: false,
-      });
-      this.#note(`foothold: ${account.email} with its own passkey`);
-    }
+    const gained = await createAccounts(
+      {
+        env: this.env,
+        scenario: this.scenario,
+        outcome: this.outcome,
+        rnd: this.#rnd,
+        note: (what, layer) => this.#note(what, layer),
+        act: () => this.#act(),
+        ip: () => this.#ip(),
+      },
+      this.#footholds[0]!,
+    );
+    this.#footholds.push(...gained);
     this.#phase = 'harvest';
   }
 
@@ -447,6 +338,7 @@ export class Attacker {
           continue;
         }
         const reason = v.reasons[0] ?? 'denied';
+        this.#changedAt = now;
         this.outcome.layers.set(`policy: ${reason}`, (this.outcome.layers.get(`policy: ${reason}`) ?? 0) + 1);
         if (reason === 'not_permitted') {
           // The account may read nothing at all (no advisor role): after enough tries, drop it.

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runSimulation, type RunResult } from './engine.js';
+import { FINE_TICK, HONEST_TICK, runSimulation, type RunResult } from './engine.js';
+import { PANEL_STRUCTURES_PER_KIND } from './panel.js';
 import { buildReport, terminalTable, writeReport, type Report } from './report.js';
 import { loadScenarioDirectory } from './scenario.js';
 
@@ -28,6 +30,22 @@ export const packageRoot = (): string => {
   return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 };
 
+/**
+ * Where the simulated Vigie keeps its throwaway database: in memory-backed /dev/shm where the system
+ * has one (a commit's disk flush is what a run of millions of decisions would otherwise wait on),
+ * else .sim/ in the package. The report says which (a decision rate measured over memory is not a
+ * production figure).
+ */
+export function defaultWorkDir(root: string): string {
+  const shm = '/dev/shm';
+  try {
+    fs.accessSync(shm, fs.constants.W_OK);
+    return path.join(shm, `vigie-sim-${os.userInfo().uid}`);
+  } catch {
+    return path.join(root, '.sim');
+  }
+}
+
 export async function runDemo(
   options: DemoOptions,
   write: (text: string) => void = (t) => process.stdout.write(t),
@@ -35,7 +53,7 @@ export async function runDemo(
   const started = Date.now();
   const root = packageRoot();
   const scenarios = loadScenarioDirectory(options.scenarioDir ?? path.join(root, 'scenarios'));
-  const workDir = options.workDir ?? path.join(root, '.sim');
+  const workDir = options.workDir ?? defaultWorkDir(root);
   fs.mkdirSync(workDir, { recursive: true });
   const base = {
     seed: options.seed,
@@ -77,9 +95,15 @@ export async function runDemo(
     ...(protectedRun && unprotectedRun ? { unprotectedRun } : {}),
     wallSeconds: (Date.now() - started) / 1000,
     notes: [
-      'The unprotected run replays the same world and attackers against Vigie with a permit-all policy and the shipped rules without their responses; normal work is left out of it, since nothing honest users do changes what an allow-all Vigie lets out.',
-      `Advisors signing in through Vigie with passkeys each day: all account managers and approvers and ${Math.round(options.panelShare * 100)} % of advisors; the others' decisions come through their business application with the same context.`,
-      'Seconds are simulated time (Vigie runs on an injected clock); the simulator steps in 10-second windows while an attacker is active, 60-second windows otherwise, so times are measured to 10 s.',
+      ...(options.scale !== 1
+        ? [
+            `This run is at scale ${options.scale}, not the default (1: ~440 Missions Locales, ~1.6 M young people, ~15 k staff). Figures are those of this world, not extrapolated.`,
+          ]
+        : []),
+      "The unprotected run replays the same world and attackers against Vigie with a permit-all policy and the shipped rules without their responses; normal work is left out of it (only the attackers' victims keep signing in, so that there are sessions to steal), since nothing honest users do changes what an allow-all Vigie lets out. What is not a PDP decision stays on in it: passkey sign-in, session binding, four-eyes and the step-up a privileged act needs (a stolen session cannot step up without the victim's authenticator; `step-up (user-verified passkey)` in a scenario's layers counts those refusals).",
+      `Sampled, not extrapolated: the people who sign in through Vigie with passkeys each working day (sessions, console pages, moves from office to home) are those of at most ${PANEL_STRUCTURES_PER_KIND} structures of each kind drawn at random (${main.panel.structures} structures, ${main.panel.people} people: their account managers and approvers, their first advisor and ${Math.round(options.panelShare * 100)} % of the others); managers and approvers elsewhere enrolled a passkey the first time they had to act (${main.panel.enrolledOnNeed} in the protected run). Every advisor's reads, exports and break-glass go through their business application with the same context, unsampled.`,
+      `Seconds are simulated time (Vigie runs on an injected clock). The simulator steps in ${FINE_TICK / 1000}-second windows for half an hour after anything changes for an attacker (access, a refusal, a wait), one-minute windows while it reads undisturbed, ${HONEST_TICK / 60_000}-minute windows of honest work otherwise (the clock is set per window); times are measured to those steps. Vigie's queues (decision journal, detection) are waited on after every attacker step and every half hour of simulated honest work.`,
+      `The simulated Vigie's embedded database was in ${workDir.startsWith('/dev/shm') ? 'memory-backed /dev/shm (no disk flush per commit): the decision rate is not a production figure' : workDir}.`,
     ],
   });
   const files = writeReport(report, options.outDir);

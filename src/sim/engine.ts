@@ -1,23 +1,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Attacker, parisHour, type AttackOutcome } from './attacker.js';
+import { Attacker, type AttackOutcome } from './attacker.js';
 import { evaluateAll, type Evaluation } from './business-apps.js';
 import { mapLimit, VigieClient, type Caller } from './client.js';
 import { startVigie, type VigieHost } from './host.js';
-import { PasskeyAuthenticator } from './passkey-authenticator.js';
 import { progressBar } from './progress.js';
 import { provisionWorld, type AppHandle, type Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
-import {
-  enrolFromMail,
-  errorCode,
-  sessionAlive,
-  signInWithPasskey,
-  USER_AGENTS,
-  type Browser,
-} from './sessions.js';
+import { actWithStepUp, sessionAlive, signInWithPasskey } from './sessions.js';
 import { generateWorld, type Staff, type World } from './world.js';
 
 /**
@@ -54,6 +46,8 @@ export interface AlertSeen {
 export interface RunResult {
   readonly protect: boolean;
   readonly world: { structures: number; staff: number; people: number; followRelations: number };
+  /** Who signs in through Vigie daily (sampled), and managers or approvers enrolled when first needed. */
+  readonly panel: { people: number; structures: number; enrolledOnNeed: number };
   readonly outcomes: AttackOutcome[];
   readonly alerts: AlertSeen[];
   readonly honest: {
@@ -69,37 +63,32 @@ export interface RunResult {
   readonly decisions: number;
   readonly replaySeconds: number;
   readonly wallSeconds: { provision: number; replay: number };
+  /** Wall seconds by phase: provisioning steps, then the replay's honest work, management, attackers, waits. */
+  readonly phases: Record<string, number>;
   readonly host?: VigieHost;
   readonly startedAt: number;
 }
 
-const WORK_START = Date.parse('2025-08-31T22:00:00.000Z'); // Monday 1 September 2025, 00:00 Paris
-const DAY = 86_400_000;
-const MINUTE = 60_000;
-
-/** Milliseconds of Paris local midnight of calendar day `d` of the run (CEST until 26 October). */
-function dayStart(d: number): number {
-  const t = WORK_START + d * DAY;
-  return t >= Date.parse('2025-10-26T01:00:00.000Z') ? t + 3_600_000 : t;
-}
-
-interface Planned {
-  at: number;
-  staff: number;
-  kind: 'read' | 'export' | 'break_glass' | 'presence';
-  records: string[];
-}
-
-interface PanelMember {
-  readonly browser: Browser;
-  readonly passkey: PasskeyAuthenticator;
-  authTime: number;
-  /** When the application last checked the session with Vigie (it caches the answer a few minutes). */
-  checkedAt?: number;
-  checkedIp?: string;
-}
+import {
+  DAY,
+  MINUTE,
+  WORK_START,
+  dayStart,
+  placeOf,
+  planDay,
+  planManagement,
+  type Managed,
+  type Planned,
+} from './plan.js';
+import { manage } from './management.js';
+import { enrolOne, enrolPanel, type PanelMember } from './panel.js';
 
 const SESSION_CHECK_CACHE_MS = 5 * MINUTE;
+/** Step while an attacker's situation changes (seconds to detect and contain are measured to it). */
+export const FINE_TICK = 10_000;
+/** Step of honest work when no attacker is about to act. */
+export const HONEST_TICK = 5 * MINUTE;
+const SETTLE_EVERY = 30 * MINUTE;
 
 export async function runSimulation(options: RunOptions): Promise<RunResult> {
   const wallStart = Date.now();
@@ -119,10 +108,19 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   });
   try {
     const client = new VigieClient(host.baseUrl, host.origin);
+    const provisionStart = Date.now();
     const apps = await provisionWorld(host, client, world, workDir);
+    const panelStart = Date.now();
     const rnd = new Random(options.seed).fork('work');
-    const panel = await enrolPanel(host, client, world, options, rnd);
+    const { panel, structures: panelStructures } = await enrolPanel(host, client, world, options, rnd);
+    const panelPeople = panel.size;
+    const enrolStart = Date.now();
     const provisionSeconds = (Date.now() - wallStart) / 1000;
+    const phases: Record<string, number> = {
+      'start Vigie': Math.round((provisionStart - wallStart) / 100) / 10,
+      ...apps.phases,
+    };
+    phases['enrol the daily panel’s passkeys'] = Math.round((enrolStart - panelStart) / 100) / 10;
     const replayStart = Date.now();
     const result = await replay(host, client, world, apps, panel, options, rnd);
     const alerts = await collectAlerts(client, host);
@@ -135,12 +133,14 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
         people: world.people.length,
         followRelations,
       },
+      panel: { people: panelPeople, structures: panelStructures, enrolledOnNeed: result.enrolledOnNeed },
       outcomes: result.outcomes,
       alerts,
       honest: result.honest,
       decisions: result.decisions,
       replaySeconds: result.evaluateSeconds,
       wallSeconds: { provision: provisionSeconds, replay: (Date.now() - replayStart) / 1000 },
+      phases: { ...phases, ...result.phases },
       ...(options.keepServing ? { host } : {}),
       startedAt: WORK_START,
     };
@@ -149,136 +149,10 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
   }
 }
 
-async function enrolPanel(
-  host: VigieHost,
-  client: VigieClient,
-  world: World,
-  options: RunOptions,
-  rnd: Random,
-) {
-  const panel = new Map<number, PanelMember>();
-  // Every structure has at least one advisor who signs in through Vigie, whatever the share.
-  const firstAgent = new Set(
-    world.structures.map((s) =>
-      s.staff.find(
-        (i) =>
-          world.staff[i]!.role === 'agent' && !world.staff[i]!.dormant && world.staff[i]!.leavesOnDay < 0,
-      ),
-    ),
-  );
-  const members = world.staff.filter(
-    (m) => !m.dormant && (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
-  );
-  const operator: Caller = { ip: '127.0.0.1', token: host.operatorToken };
-  const bar = progressBar('enrol passkeys', members.length, 'people');
-  await mapLimit(
-    members,
-    8,
-    async (m) => {
-      const browser: Browser = {
-        ip: world.structures[m.structure]!.officeIps[0]!,
-        userAgent: USER_AGENTS[m.index % USER_AGENTS.length]!,
-      };
-      await client.expect(operator, 'POST', `/api/v1/accounts/${m.accountId}/enrolment-link`);
-      const passkey = new PasskeyAuthenticator(host.origin);
-      if (await enrolFromMail(client, host.mail, browser, m.email, passkey)) {
-        panel.set(m.index, { browser, passkey, authTime: host.clock.now().getTime() });
-      }
-    },
-    (n) => bar.tick(n),
-  );
-  bar.finish();
-  return panel;
-}
-
 function appOf(world: World, apps: Provisioned, m: Staff): AppHandle {
   const s = world.structures[m.structure]!;
   if (s.kind === 'training_organisation') return apps.partnerApps.get(m.structure)!;
   return s.kind === 'mission_locale' ? apps.businessApps.missionsLocales : apps.businessApps.franceTravail;
-}
-
-/** Where a person works from today, and from when they move (a session going from office to home). */
-function placeOf(
-  world: World,
-  m: Staff,
-  day: number,
-  rnd: Random,
-): { ip: string; laterIp?: string; moveAt?: number } {
-  const office =
-    world.structures[m.structure]!.officeIps[m.index % world.structures[m.structure]!.officeIps.length]!;
-  if (m.travelling && rnd.chance(0.4))
-    return { ip: `176.${rnd.int(128, 191)}.${rnd.int(0, 255)}.${rnd.int(1, 254)}` };
-  const home = m.homeDays > 0 && rnd.chance(m.homeDays / 5);
-  if (!home) return { ip: office };
-  if (rnd.chance(0.3))
-    return { ip: office, laterIp: m.homeIp, moveAt: dayStart(day) + (15 * 60 + rnd.int(0, 60)) * MINUTE };
-  return { ip: m.homeIp };
-}
-
-function workTime(day: number, rnd: Random): number {
-  // Morning 08:30–12:15, lunch dip 12:15–13:45 (one read in ten), afternoon 13:45–17:30, Paris time.
-  const u = rnd.next();
-  const minutes =
-    u < 0.46 ? 510 + rnd.next() * 225 : u < 0.54 ? 735 + rnd.next() * 90 : 825 + rnd.next() * 225;
-  return dayStart(day) + Math.floor((minutes + rnd.normal() * 10) * MINUTE) + rnd.int(0, 59_999);
-}
-
-function planDay(
-  world: World,
-  day: number,
-  workDay: number,
-  rnd: Random,
-  departed: Set<number>,
-  panel: ReadonlyMap<number, unknown>,
-): Planned[] {
-  const plan: Planned[] = [];
-  // People who sign in through Vigie keep its console open through their day (a page every half hour or so).
-  for (const index of panel.keys()) {
-    const m = world.staff[index]!;
-    if (departed.has(index) || m.dormant || (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay)) continue;
-    if (rnd.chance(0.07)) continue;
-    const arrive = dayStart(day) + Math.round((510 + rnd.normal() * 20) * MINUTE);
-    const leave = dayStart(day) + Math.round((1050 + rnd.normal() * 30) * MINUTE);
-    for (let at = arrive; at < leave; at += rnd.int(15, 40) * MINUTE)
-      plan.push({ at, staff: index, kind: 'presence', records: [] });
-  }
-  // The September peak: 30 % more files opened in the first week, back to normal by October.
-  const season = 1 + 0.3 * Math.max(0, 1 - day / 30);
-  for (const m of world.staff) {
-    if (m.dormant || departed.has(m.index) || !m.agent || !m.accountId) continue;
-    if (m.leavesOnDay >= 0 && workDay >= m.leavesOnDay) continue;
-    if (rnd.chance(0.07)) continue; // leave, training, sick days
-    const s = world.structures[m.structure]!;
-    const reads = rnd.poisson(m.dailyReads * season);
-    const pickOwn = () =>
-      m.caseload.length > 0 && rnd.chance(0.75)
-        ? world.people[rnd.pick(m.caseload)]!
-        : world.people[rnd.pick(s.people)]!;
-    for (let i = 0; i < reads; i += 1)
-      plan.push({ at: workTime(day, rnd), staff: m.index, kind: 'read', records: [pickOwn()] });
-    if (s.kind !== 'training_organisation' && rnd.chance(0.015)) {
-      const n = rnd.int(20, 80);
-      const records = new Set<string>();
-      for (let i = 0; i < n; i += 1) records.add(world.people[rnd.pick(s.people)]!);
-      plan.push({
-        at: dayStart(day) + rnd.int(9 * 60, 17 * 60) * MINUTE,
-        staff: m.index,
-        kind: 'export',
-        records: [...records],
-      });
-    }
-    if (s.kind !== 'training_organisation' && rnd.chance(0.002)) {
-      const other = world.structures[rnd.int(0, world.structures.length - 1)]!;
-      if (other !== s && other.people.length > 0)
-        plan.push({
-          at: workTime(day, rnd),
-          staff: m.index,
-          kind: 'break_glass',
-          records: [world.people[rnd.pick(other.people)]!],
-        });
-    }
-  }
-  return plan.sort((a, b) => a.at - b.at);
 }
 
 async function replay(
@@ -309,7 +183,8 @@ async function replay(
   const places = new Map<number, { ip: string; laterIp?: string; moveAt?: number }>();
   let decisions = 0;
   let evaluateMs = 0;
-  const spent = { windows: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
+  const spent = { windows: 0, settles: 0, honestMs: 0, manageMs: 0, attackMs: 0, settleMs: 0 };
+  let lastSettle = -Infinity;
 
   const signIn = async (m: Staff, member: PanelMember) => {
     honest.requests += 1;
@@ -320,9 +195,17 @@ async function replay(
     return res.status === 200;
   };
   /** A colleague's session, signed in when needed: for honest management and the talked-into approval. */
+  let enrolledOnNeed = 0;
   const sessionOf = async (m: Staff): Promise<PanelMember | undefined> => {
-    const member = panel.get(m.index);
-    if (!member) return undefined;
+    let member = panel.get(m.index);
+    if (!member) {
+      // Outside the daily panel: the person enrols a passkey now, the first time they must act.
+      member = await enrolOne(host, client, world, m);
+      if (!member) return undefined;
+      panel.set(m.index, member);
+      enrolledOnNeed += 1;
+      return member;
+    }
     if (!(await sessionAlive(client, member.browser)) && !(await signIn(m, member))) return undefined;
     return member;
   };
@@ -346,8 +229,15 @@ async function replay(
       if (!approver) return { status: 404, code: 'NO_APPROVER' };
       const member = await sessionOf(approver);
       if (!member) return { status: 401, code: 'APPROVER_NOT_SIGNED_IN' };
-      const res = await client.call(member.browser, 'POST', `/api/v1/accounts/${accountId}/approve`);
-      return { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
+      // The colleague confirms with their own passkey when Vigie asks for a step-up.
+      const res = await actWithStepUp(
+        client,
+        member.browser,
+        member.passkey,
+        'POST',
+        `/api/v1/accounts/${accountId}/approve`,
+      );
+      return { status: res.status, ...(res.code ? { code: res.code } : {}) };
     },
   };
   const attackers = options.scenarios.map((s, i) => {
@@ -355,6 +245,7 @@ async function replay(
     return new Attacker(s, env, dayStart(s.start.day) + (hh * 60 + mm) * MINUTE, options.seed + i);
   });
 
+  const victims = new Set(attackers.flatMap((a) => a.victims));
   const totalMinutes = options.days * 24 * 60;
   const bar = progressBar(
     options.protect ? 'replay (protected)' : 'replay (unprotected)',
@@ -366,8 +257,11 @@ async function replay(
     const weekday = (day % 7) + 1; // 1 = Monday
     const working = weekday <= 5;
     const planned = working ? planDay(world, day, workDay, rnd, departed, panel) : [];
-    // Without normal work, people still sign in and keep their sessions: what an infostealer finds.
-    const plan = options.attacksOnly ? planned.filter((p) => p.kind === 'presence') : planned;
+    // Without normal work, the attackers' victims still sign in and keep their sessions: what an
+    // infostealer finds (nobody else's session is anything an attacker touches).
+    const plan = options.attacksOnly
+      ? planned.filter((p) => p.kind === 'presence' && victims.has(p.staff))
+      : planned;
     if (working) {
       honest.agentDays += new Set(plan.filter((p) => p.kind !== 'presence').map((p) => p.staff)).size;
       places.clear();
@@ -379,9 +273,15 @@ async function replay(
     let t = dayStart(day);
     const end = dayStart(day + 1);
     while (t < end) {
-      // Fine steps only while an attacker is about to act: that is where seconds are measured.
+      // Fine steps only while an attacker is about to act and its situation is changing (that is
+      // where seconds are measured); a minute while it reads steadily; coarse windows of honest
+      // work otherwise (the clock is set per window, so honest reads carry its time).
       const attacking = attackers.some((a) => a.wakeAt < t + 2 * MINUTE);
-      const tick = attacking ? 10_000 : 60_000;
+      const tick = attacking
+        ? attackers.some((a) => a.wakeAt < t + 2 * MINUTE && a.needsFineSteps(t))
+          ? FINE_TICK
+          : MINUTE
+        : HONEST_TICK;
       const nextHonest = cursor < plan.length ? plan[cursor]!.at : Infinity;
       const nextManage = management.length > 0 ? management[0]!.at : Infinity;
       const nextAttack = Math.min(...attackers.map((a) => a.wakeAt));
@@ -404,10 +304,22 @@ async function replay(
       while (management.length > 0 && management[0]!.at < windowEnd) await runManagement(management.shift()!);
       spent.manageMs += Date.now() - mark;
       mark = Date.now();
-      for (const a of attackers) if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) await a.step(tick);
+      let attacked = false;
+      for (const a of attackers)
+        if (a.wakeAt < windowEnd && a.wakeAt !== Infinity) {
+          await a.step(tick);
+          attacked = true;
+        }
       spent.attackMs += Date.now() - mark;
       mark = Date.now();
-      await host.settle();
+      // Vigie's queues are waited on only when an attacker's next step depends on what detection and
+      // responses made of this one, or once per simulated half hour of honest work (they drain on
+      // their own meanwhile; waiting bounds how far they lag behind the clock).
+      if (attacked || t - lastSettle >= SETTLE_EVERY) {
+        await host.settle();
+        lastSettle = t;
+        spent.settles += 1;
+      }
       spent.settleMs += Date.now() - mark;
       t = windowEnd;
       bar.tick(Math.floor((t - dayStart(0)) / MINUTE), `day ${day + 1}/${options.days}`);
@@ -415,11 +327,23 @@ async function replay(
     if (working) workDay += 1;
   }
   bar.finish(
-    `${spent.windows} windows; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
+    `${spent.windows} windows, ${spent.settles} waits on Vigie's queues; honest ${Math.round(spent.honestMs / 1000)} s, management ${Math.round(spent.manageMs / 1000)} s, attackers ${Math.round(spent.attackMs / 1000)} s, settling ${Math.round(spent.settleMs / 1000)} s`,
   );
   for (const a of attackers) if (a.outcome.endedBy === undefined) a.outcome.endedBy = 'scenario time over';
   decisions += attackers.reduce((n, a) => n + a.outcome.attempted.size, 0);
-  return { honest, decisions, evaluateSeconds: evaluateMs / 1000, outcomes: attackers.map((a) => a.outcome) };
+  return {
+    honest,
+    decisions,
+    enrolledOnNeed,
+    phases: {
+      [`replay: honest work (${spent.windows} windows)`]: Math.round(spent.honestMs / 100) / 10,
+      'replay: account management': Math.round(spent.manageMs / 100) / 10,
+      'replay: attackers': Math.round(spent.attackMs / 100) / 10,
+      [`replay: waiting on Vigie's queues (${spent.settles} waits)`]: Math.round(spent.settleMs / 100) / 10,
+    },
+    evaluateSeconds: evaluateMs / 1000,
+    outcomes: attackers.map((a) => a.outcome),
+  };
 
   async function runHonest(batch: Planned[]): Promise<number> {
     const byApp = new Map<AppHandle, { items: Evaluation[] }>();
@@ -489,121 +413,8 @@ async function replay(
   }
 
   async function runManagement(item: Managed): Promise<void> {
-    const manager = world.staff[item.manager]!;
-    const session = await sessionOf(manager);
-    if (!session) return;
-    const s = world.structures[manager.structure]!;
-    honest.requests += 1;
-    if (item.kind === 'departure') {
-      const leaver = world.staff[item.target!]!;
-      const res = await client.call(session.browser, 'POST', `/api/v1/accounts/${leaver.accountId}/disable`, {
-        reason: 'Départ de la structure',
-      });
-      if (res.status !== 200) deny(`disable:${errorCode(res.body) ?? res.status}`);
-      else {
-        departed.add(leaver.index);
-        honest.departures += 1;
-      }
-      return;
-    }
-    const email = `recrue.${world.staff.length}.${rnd.int(100, 999)}@${s.kind.replace('_', '-')}-${manager.structure}.fr`;
-    const created = await client.call<{ id: string }>(session.browser, 'POST', '/api/v1/accounts', {
-      organisationId: s.id,
-      email,
-      kind: 'human',
-    });
-    if (created.status !== 201) return deny(`create_account:${errorCode(created.body) ?? created.status}`);
-    honest.requests += 1;
-    const grant = await client.call(session.browser, 'POST', '/api/v1/roles/assignments', {
-      accountId: created.body.id,
-      roleId: 'agent',
-      organisationId: s.id,
-    });
-    if (grant.status !== 201) deny(`grant_role:${errorCode(grant.body) ?? grant.status}`);
-    const approver = s.staff
-      .map((i) => world.staff[i]!)
-      .find((m) => m.role === 'account_approver' && m.index !== manager.index);
-    const approverSession = approver ? await sessionOf(approver) : undefined;
-    if (!approverSession) return;
-    honest.requests += 1;
-    const approved = await client.call(
-      approverSession.browser,
-      'POST',
-      `/api/v1/accounts/${created.body.id}/approve`,
-    );
-    if (approved.status !== 200)
-      return deny(`approve_account:${errorCode(approved.body) ?? approved.status}`);
-    // The newcomer opens the mailed link and enrols a passkey; they start reading from the next day.
-    const member: Staff = {
-      index: world.staff.length,
-      email,
-      structure: manager.structure,
-      role: 'agent',
-      agent: true,
-      dailyReads: 6,
-      dormant: false,
-      travelling: false,
-      homeIp: manager.homeIp,
-      homeDays: 0,
-      caseload: [],
-      leavesOnDay: -1,
-      accountId: created.body.id,
-    };
-    const browser: Browser = { ip: s.officeIps[0]!, userAgent: USER_AGENTS[0] };
-    const passkey = new PasskeyAuthenticator(host.origin);
-    honest.requests += 1;
-    let enrolled = false;
-    try {
-      enrolled = await enrolFromMail(client, host.mail, browser, email, passkey);
-    } catch {
-      enrolled = false;
-    }
-    if (!enrolled) return deny('enrolment_failed');
-    world.staff.push(member);
-    s.staff.push(member.index);
-    panel.set(member.index, { browser, passkey, authTime: now() });
-    honest.newHires += 1;
+    await manage({ world, client, host, rnd, panel, departed, honest, deny, now, sessionOf }, item);
   }
-}
-
-interface Managed {
-  at: number;
-  kind: 'new_hire' | 'departure';
-  manager: number;
-  target?: number;
-}
-
-function planManagement(
-  world: World,
-  day: number,
-  workDay: number,
-  rnd: Random,
-  departed: Set<number>,
-): Managed[] {
-  const out: Managed[] = [];
-  for (const s of world.structures) {
-    const manager = s.staff.map((i) => world.staff[i]!).find((m) => m.role === 'account_manager');
-    if (!manager) continue;
-    // About one newcomer a month for thirty staff.
-    if (rnd.chance(s.staff.length / 30 / 21))
-      out.push({
-        at: dayStart(day) + rnd.int(9 * 60, 16 * 60) * MINUTE,
-        kind: 'new_hire',
-        manager: manager.index,
-      });
-    for (const i of s.staff) {
-      const m = world.staff[i]!;
-      if (m.leavesOnDay === workDay && !departed.has(i))
-        out.push({
-          at: dayStart(day) + rnd.int(16 * 60, 18 * 60) * MINUTE,
-          kind: 'departure',
-          manager: manager.index,
-          target: i,
-        });
-    }
-  }
-  void parisHour;
-  return out.sort((a, b) => a.at - b.at);
 }
 
 async function collectAlerts(client: VigieClient, host: VigieHost): Promise<AlertSeen[]> {

@@ -48,6 +48,8 @@ export interface RunFigures {
   readonly newHires: number;
   readonly departures: number;
   readonly wallSeconds: { provision: number; replay: number };
+  readonly phases: Record<string, number>;
+  readonly panel: RunResult['panel'];
 }
 
 const round = (n: number, digits = 2) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -132,6 +134,8 @@ export function figuresOf(run: RunResult): RunFigures {
     newHires: h.newHires,
     departures: h.departures,
     wallSeconds: { provision: round(run.wallSeconds.provision, 1), replay: round(run.wallSeconds.replay, 1) },
+    phases: run.phases,
+    panel: run.panel,
   };
 }
 
@@ -288,6 +292,17 @@ export function markdownReport(report: Report, chartFile: string): string {
     );
     for (const [k, v] of Object.entries(s.layers)) out.push(`- ${k}: ${v}`);
     out.push('', '<details><summary>attacker log</summary>', '', '```', ...s.log, '```', '</details>', '');
+  }
+  out.push('## Where the wall time went', '');
+  for (const run of [report.protected, report.unprotected].filter((r): r is RunFigures => r !== undefined)) {
+    out.push(
+      `${run.protect ? 'Protected' : 'Unprotected'} run: provisioning ${run.wallSeconds.provision} s, replay ${run.wallSeconds.replay} s.`,
+      '',
+      '| phase | seconds |',
+      '|---|---|',
+      ...Object.entries(run.phases).map(([k, v]) => `| ${k} | ${v} |`),
+      '',
+    );
   }
   if (report.notes.length) out.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   return out.join('\n');

@@ -78,6 +78,62 @@ export async function signInWithPasskey(
     : { status: res.status, ...(errorCode(res.body) ? { code: errorCode(res.body)! } : {}) };
 }
 
+/**
+ * The step-up ceremony on the browser's session: a user-verified assertion by the person's passkey.
+ * Without the authenticator (an attacker driving a stolen cookie), the best it can send is an
+ * assertion from a key of its own, which Vigie refuses.
+ */
+export async function stepUp(
+  client: VigieClient,
+  browser: Browser,
+  authenticator: PasskeyAuthenticator | undefined,
+): Promise<{ status: number; code?: string }> {
+  const start = await client.call<{ ceremonyId: string; options: PublicKeyCredentialRequestOptionsJSON }>(
+    browser,
+    'POST',
+    '/api/v1/auth/step-up/options',
+  );
+  if (start.status !== 200) return { status: start.status, ...codeOf(start.body) };
+  const response = authenticator?.enrolled
+    ? authenticator.assert(start.body.options)
+    : new ForeignAssertion(start.body.options).response();
+  const res = await client.call(browser, 'POST', '/api/v1/auth/step-up/verify', {
+    ceremonyId: start.body.ceremonyId,
+    response,
+  });
+  return res.status >= 200 && res.status < 300
+    ? { status: 200 }
+    : { status: res.status, ...codeOf(res.body) };
+}
+
+/**
+ * A privileged act through a session, as a person does it: on 403 STEP_UP_REQUIRED, step up with
+ * the authenticator (if the caller has one) and try once more. `steppedUp` tells whether a step-up
+ * was attempted and how it ended.
+ */
+export async function actWithStepUp<T = Record<string, unknown>>(
+  client: VigieClient,
+  browser: Browser,
+  authenticator: PasskeyAuthenticator | undefined,
+  method: 'POST' | 'PATCH' | 'DELETE',
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: T; code?: string; stepUp?: { status: number; code?: string } }> {
+  const first = await client.call<T>(browser, method, url, body);
+  if (first.status !== 403 || errorCode(first.body) !== 'STEP_UP_REQUIRED')
+    return { status: first.status, body: first.body, ...codeOf(first.body) };
+  const step = await stepUp(client, browser, authenticator);
+  if (step.status !== 200)
+    return { status: first.status, body: first.body, code: 'STEP_UP_REQUIRED', stepUp: step };
+  const again = await client.call<T>(browser, method, url, body);
+  return { status: again.status, body: again.body, ...codeOf(again.body), stepUp: step };
+}
+
+const codeOf = (body: unknown): { code?: string } => {
+  const code = errorCode(body);
+  return code ? { code } : {};
+};
+
 /** An assertion signed by a passkey the attacker registered nowhere. */
 class ForeignAssertion {
   readonly #auth = new PasskeyAuthenticator('http://localhost:8080');

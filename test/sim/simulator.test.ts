@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { STEP_UP_LAYER } from '../../src/sim/attacker.js';
+import { defaultWorkDir } from '../../src/sim/demo.js';
 import { runSimulation, type RunResult } from '../../src/sim/engine.js';
 import { buildReport, figuresOf, svgChart, type Report } from '../../src/sim/report.js';
 import { loadScenario, loadScenarioDirectory, type Scenario } from '../../src/sim/scenario.js';
@@ -53,6 +55,17 @@ const nationwide = base({
   adapt: { ...quiet.adapt, narrowAfterDenials: 1000 },
 });
 
+// A Mission Locale account manager's session driven through the infected workstation: the account it
+// creates needs an approval, the approval a step-up with the manager's passkey, which the attacker
+// does not hold; a colleague talked into approving steps up with their own passkey.
+const managerTakeover = base({
+  name: 'manager-takeover',
+  start: { day: 1, time: '11:00' },
+  durationHours: 0.5,
+  victims: { structureKind: 'mission_locale', role: 'account_manager', count: 1 },
+  createAccounts: { count: 1, emailDomain: 'proton.me', fallback: 'colleague_approves' },
+});
+
 describe('the simulator at small scale', () => {
   let work: string;
   let protectedRun: RunResult;
@@ -65,13 +78,15 @@ describe('the simulator at small scale', () => {
     panelShare: 0.2,
     protect,
     attacksOnly: !protect,
-    scenarios: [quiet, phishOnly, nationwide],
+    scenarios: [quiet, phishOnly, nationwide, managerTakeover],
     packageRoot: root,
     workDir: work,
   });
 
   beforeAll(async () => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-test-'));
+    // Memory-backed where the system has it, like the demo (the database is thrown away after).
+    const parent = path.dirname(defaultWorkDir(os.tmpdir()));
+    work = fs.mkdtempSync(path.join(parent === '/dev/shm' ? parent : os.tmpdir(), 'vigie-sim-test-'));
     unprotectedRun = await runSimulation(options(false));
     protectedRun = await runSimulation(options(true));
     report = buildReport({
@@ -123,6 +138,16 @@ describe('the simulator at small scale', () => {
     expect(s.recordsDisclosed).toBeLessThan(s.recordsAttempted);
     // Each distinct record is asked once: disclosed + refused = attempted.
     expect(s.recordsDisclosed + refused).toBe(s.recordsAttempted);
+  });
+
+  it('a stolen session cannot step up to approve what it created; a colleague who can, does', () => {
+    for (const run of [report.protected, report.unprotected!]) {
+      const s = run.scenarios.find((x) => x.name === 'manager-takeover')!;
+      const log = s.log.join('\n');
+      expect(s.layers[STEP_UP_LAYER], log).toBe(1);
+      expect(log).toMatch(/step-up for the approval refused/);
+      expect(log).toMatch(/a colleague approved x\d+\.0@proton\.me/);
+    }
   });
 
   it('normal-work figures add up', () => {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS, skipBrowser, skipNote } from '../helpers/chromium.js';
+import { freePort } from '../helpers/free-port.js';
 import { makeApplication, makeScene } from '../helpers/factories.js';
 import { pkcePair, startReceiver } from '../helpers/oidc-rp.js';
 import { createAccount, eventsOf } from '../helpers/sign-in-scene.js';
@@ -20,27 +21,6 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
  * verifies the ID token against Vigie's JWKS and shows its acr. A second visit, still signed in to
  * Vigie, comes back without a new sign-in.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = fs.existsSync(CHROMIUM);
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--host-resolver-rules=MAP localhost 127.0.0.1',
-];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 const escapeHtml = (v: unknown) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The relying application: /login starts a code + PKCE request, /callback finishes it. */
@@ -115,113 +95,103 @@ async function startRelyingApp(vigie: string, clientId: () => string) {
   return { ...app, redirectUri };
 }
 
-describe.skipIf(!present)(
-  `a relying application signs in through Vigie in Chromium${present ? '' : ' (skipped: /usr/bin/chromium is absent)'}`,
-  () => {
-    let t: TestApp;
-    let sink: Awaited<ReturnType<typeof startSmtpSink>>;
-    let rp: Awaited<ReturnType<typeof startRelyingApp>>;
-    let origin = '';
-    let clientId = '';
-    const contexts: BrowserContext[] = [];
+describe.skipIf(skipBrowser)(`a relying application signs in through Vigie in Chromium${skipNote}`, () => {
+  let t: TestApp;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  let rp: Awaited<ReturnType<typeof startRelyingApp>>;
+  let origin = '';
+  let clientId = '';
+  const contexts: BrowserContext[] = [];
 
-    beforeAll(async () => {
-      sink = await startSmtpSink();
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin }, start: true });
-      await t.app.listen({ host: '127.0.0.1', port });
-      rp = await startRelyingApp(origin, () => clientId);
-    });
-    afterAll(async () => {
-      for (const c of contexts) await c.close();
-      await t?.close();
-      await sink?.close();
-      await rp?.close();
-    });
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin }, start: true });
+    await t.app.listen({ host: '127.0.0.1', port });
+    rp = await startRelyingApp(origin, () => clientId);
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await t?.close();
+    await sink?.close();
+    await rp?.close();
+  });
 
-    it(
-      'sends the browser to Vigie, signs in with a passkey, comes back with a code and shows the acr',
-      { timeout: 90_000 },
-      async () => {
-        const scene = await makeScene(t.database.db);
-        const application = await makeApplication(t.database.db, {
-          organisationId: scene.structure.id,
-          kind: 'business',
-        });
-        clientId = application.id;
-        const registered = await t.app.inject({
-          method: 'PUT',
-          url: `/api/v1/applications/${application.id}/oidc-client`,
-          headers: { authorization: `Bearer ${scene.adminToken}` },
-          payload: { redirectUris: [rp.redirectUri], dpopRequired: false },
-        });
-        expect(registered.statusCode, registered.body).toBe(200);
-        const account = await createAccount(t, scene.adminToken, scene.structure.id, 'rp-chromium@ml.test');
-        const link = await sink.linkFor('rp-chromium@ml.test');
+  it(
+    'sends the browser to Vigie, signs in with a passkey, comes back with a code and shows the acr',
+    { timeout: 90_000 },
+    async () => {
+      const scene = await makeScene(t.database.db);
+      const application = await makeApplication(t.database.db, {
+        organisationId: scene.structure.id,
+        kind: 'business',
+      });
+      clientId = application.id;
+      const registered = await t.app.inject({
+        method: 'PUT',
+        url: `/api/v1/applications/${application.id}/oidc-client`,
+        headers: { authorization: `Bearer ${scene.adminToken}` },
+        payload: { redirectUris: [rp.redirectUri], dpopRequired: false },
+      });
+      expect(registered.statusCode, registered.body).toBe(200);
+      const account = await createAccount(t, scene.adminToken, scene.structure.id, 'rp-chromium@ml.test');
+      const link = await sink.linkFor('rp-chromium@ml.test');
 
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
-        const context = await chromium.launchPersistentContext(dir, {
-          executablePath: CHROMIUM,
-          headless: true,
-          args: FLAGS,
-        });
-        contexts.push(context);
-        const page = context.pages()[0] ?? (await context.newPage());
-        const problems: string[] = [];
-        page.on('console', (m) => {
-          if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
-            problems.push(m.text());
-        });
-        page.on('pageerror', (e) => problems.push(e.message));
-        const cdp = await context.newCDPSession(page);
-        await cdp.send('WebAuthn.enable');
-        await cdp.send('WebAuthn.addVirtualAuthenticator', {
-          options: {
-            protocol: 'ctap2',
-            transport: 'internal',
-            hasResidentKey: true,
-            hasUserVerification: true,
-            isUserVerified: true,
-            automaticPresenceSimulation: true,
-          },
-        });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
+      const context = await chromium.launchPersistentContext(dir, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: CHROMIUM_FLAGS,
+      });
+      contexts.push(context);
+      const page = context.pages()[0] ?? (await context.newPage());
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
 
-        // Enrol a passkey from the mailed link, then sign out of Vigie.
-        await page.goto(link.url);
-        await page.getByLabel('Nom de la clé').fill('Chromium');
-        await page.locator('#enrol-button').click();
-        await page.waitForURL(`${origin}/account`);
-        await page.goto(`${origin}/sign-out`);
-        await page.locator('#sign-out-button').click();
-        await expect.poll(() => page.locator('#status').innerText()).toContain('Vous êtes déconnecté');
+      // Enrol a passkey from the mailed link, then sign out of Vigie.
+      await page.goto(link.url);
+      await page.getByLabel('Nom de la clé').fill('Chromium');
+      await page.locator('#enrol-button').click();
+      await page.waitForURL(`${origin}/account`);
+      await page.goto(`${origin}/sign-out`);
+      await page.locator('#sign-out-button').click();
+      await expect.poll(() => page.locator('#status').innerText()).toContain('Vous êtes déconnecté');
 
-        // The application sends the browser to Vigie, which asks for a sign-in.
-        await page.goto(`${rp.url}/login`);
-        await page.waitForURL((url) => url.href.startsWith(`${origin}/sign-in?return=`));
-        expect(new URL(page.url()).searchParams.get('return')).toMatch(
-          /^\/oidc\/interaction\/[A-Za-z0-9_-]+$/,
-        );
-        await page.locator('#sign-in-button').click();
-        await page.waitForURL((url) => url.href.startsWith(`${rp.url}/callback`));
-        await expect
-          .poll(() => page.locator('#acr').innerText())
-          .toBe('urn:vigie:acr:phishing-resistant:aal3');
-        expect(await page.locator('#sub').innerText()).toBe(account.id);
-        expect(await page.locator('#amr').innerText()).toBe('hwk mfa user');
+      // The application sends the browser to Vigie, which asks for a sign-in.
+      await page.goto(`${rp.url}/login`);
+      await page.waitForURL((url) => url.href.startsWith(`${origin}/sign-in?return=`));
+      expect(new URL(page.url()).searchParams.get('return')).toMatch(/^\/oidc\/interaction\/[A-Za-z0-9_-]+$/);
+      await page.locator('#sign-in-button').click();
+      await page.waitForURL((url) => url.href.startsWith(`${rp.url}/callback`));
+      await expect.poll(() => page.locator('#acr').innerText()).toBe('urn:vigie:acr:phishing-resistant:aal3');
+      expect(await page.locator('#sub').innerText()).toBe(account.id);
+      expect(await page.locator('#amr').innerText()).toBe('hwk mfa user');
 
-        // Still signed in to Vigie: a second visit comes back without a new sign-in.
-        await page.goto(`${rp.url}/login`);
-        await page.waitForURL((url) => url.href.startsWith(`${rp.url}/callback`));
-        await expect
-          .poll(() => page.locator('#acr').innerText())
-          .toBe('urn:vigie:acr:phishing-resistant:aal3');
+      // Still signed in to Vigie: a second visit comes back without a new sign-in.
+      await page.goto(`${rp.url}/login`);
+      await page.waitForURL((url) => url.href.startsWith(`${rp.url}/callback`));
+      await expect.poll(() => page.locator('#acr').innerText()).toBe('urn:vigie:acr:phishing-resistant:aal3');
 
-        const authorized = await eventsOf(t, 'oidc.authorized');
-        expect(authorized).toHaveLength(2);
-        expect(authorized[0]!.data).toMatchObject({ accountId: account.id, applicationId: application.id });
-        expect(problems).toEqual([]);
-      },
-    );
-  },
-);
+      const authorized = await eventsOf(t, 'oidc.authorized');
+      expect(authorized).toHaveLength(2);
+      expect(authorized[0]!.data).toMatchObject({ accountId: account.id, applicationId: application.id });
+      expect(problems).toEqual([]);
+    },
+  );
+});

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_FLAGS, skipBrowser, skipNote } from '../helpers/chromium.js';
+import { freePort } from '../helpers/free-port.js';
 import { SESSION_COOKIE } from '../../src/http/authenticate.js';
 import { makeScene } from '../helpers/factories.js';
 import { createAccount, eventsOf } from '../helpers/sign-in-scene.js';
@@ -18,137 +19,111 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
  * 127.0.0.1 as a proxy (VIGIE_HTTP_TRUST_PROXY) and the second browser sends X-Forwarded-For
  * 203.0.113.50, so the server sees another address, as behind a real reverse proxy.
  */
-const CHROMIUM = '/usr/bin/chromium';
-const present = fs.existsSync(CHROMIUM);
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  // WebAuthn needs a domain RP ID: the pages are served as http://localhost, resolved to 127.0.0.1.
-  '--host-resolver-rules=MAP localhost 127.0.0.1',
-];
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function launch(extraHTTPHeaders?: Record<string, string>): Promise<BrowserContext> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
   return chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: FLAGS,
+    args: CHROMIUM_FLAGS,
     ...(extraHTTPHeaders ? { extraHTTPHeaders } : {}),
   });
 }
 
-describe.skipIf(!present)(
-  `passkeys in Chromium${present ? '' : ' (skipped: /usr/bin/chromium is absent; apt-get install -y chromium)'}`,
-  () => {
-    let t: TestApp;
-    let sink: Awaited<ReturnType<typeof startSmtpSink>>;
-    let origin = '';
-    const contexts: BrowserContext[] = [];
+describe.skipIf(skipBrowser)(`passkeys in Chromium${skipNote}`, () => {
+  let t: TestApp;
+  let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+  let origin = '';
+  const contexts: BrowserContext[] = [];
 
-    beforeAll(async () => {
-      sink = await startSmtpSink();
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      t = await createTestApp({
-        env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin, VIGIE_HTTP_TRUST_PROXY: '127.0.0.1' },
-        start: true,
+  beforeAll(async () => {
+    sink = await startSmtpSink();
+    const port = await freePort();
+    origin = `http://localhost:${port}`;
+    t = await createTestApp({
+      env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin, VIGIE_HTTP_TRUST_PROXY: '127.0.0.1' },
+      start: true,
+    });
+    await t.app.listen({ host: '127.0.0.1', port });
+  });
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    await t?.close();
+    await sink?.close();
+  });
+
+  it(
+    'enrols from the mailed link, signs out, signs in, shows /account, and refuses the cookie replayed from another network',
+    { timeout: 90_000 },
+    async () => {
+      const scene = await makeScene(t.database.db);
+      const account = await createAccount(t, scene.adminToken, scene.structure.id, 'chromium@ml.test');
+      const link = await sink.linkFor('chromium@ml.test');
+      expect(link.url.startsWith(`${origin}/enrol#`)).toBe(true);
+
+      const context = await launch();
+      contexts.push(context);
+      const page = context.pages()[0] ?? (await context.newPage());
+      const problems: string[] = [];
+      // Script errors and CSP refusals; an expected 401 (signed out) or the favicon's 404 is no problem.
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
       });
-      await t.app.listen({ host: '127.0.0.1', port });
-    });
-    afterAll(async () => {
-      for (const c of contexts) await c.close();
-      await t?.close();
-      await sink?.close();
-    });
+      page.on('pageerror', (e) => problems.push(e.message));
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('WebAuthn.enable');
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: {
+          protocol: 'ctap2',
+          transport: 'internal',
+          hasResidentKey: true,
+          hasUserVerification: true,
+          isUserVerified: true,
+          automaticPresenceSimulation: true,
+        },
+      });
 
-    it(
-      'enrols from the mailed link, signs out, signs in, shows /account, and refuses the cookie replayed from another network',
-      { timeout: 90_000 },
-      async () => {
-        const scene = await makeScene(t.database.db);
-        const account = await createAccount(t, scene.adminToken, scene.structure.id, 'chromium@ml.test');
-        const link = await sink.linkFor('chromium@ml.test');
-        expect(link.url.startsWith(`${origin}/enrol#`)).toBe(true);
+      const enrolPage = await page.goto(link.url);
+      expect(enrolPage!.headers()['content-security-policy']).toContain("default-src 'self'");
+      expect(await page.locator('h1').innerText()).toContain('Enregistrer une clé d’accès');
+      await page.getByLabel('Nom de la clé').fill('Chromium');
+      await page.locator('#enrol-button').click();
+      await page.waitForURL(`${origin}/account`);
+      await expect.poll(() => page.locator('#who').innerText()).toBe('chromium@ml.test');
+      await expect.poll(() => page.locator('#passkeys li').count()).toBe(1);
+      expect(await page.locator('#passkeys li').innerText()).toContain('Chromium');
 
-        const context = await launch();
-        contexts.push(context);
-        const page = context.pages()[0] ?? (await context.newPage());
-        const problems: string[] = [];
-        // Script errors and CSP refusals; an expected 401 (signed out) or the favicon's 404 is no problem.
-        page.on('console', (m) => {
-          if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
-            problems.push(m.text());
-        });
-        page.on('pageerror', (e) => problems.push(e.message));
-        const cdp = await context.newCDPSession(page);
-        await cdp.send('WebAuthn.enable');
-        await cdp.send('WebAuthn.addVirtualAuthenticator', {
-          options: {
-            protocol: 'ctap2',
-            transport: 'internal',
-            hasResidentKey: true,
-            hasUserVerification: true,
-            isUserVerified: true,
-            automaticPresenceSimulation: true,
-          },
-        });
+      await page.goto(`${origin}/sign-out`);
+      await page.locator('#sign-out-button').click();
+      await expect.poll(() => page.locator('#status').innerText()).toContain('Vous êtes déconnecté');
+      await page.goto(`${origin}/account`);
+      await page.waitForURL(`${origin}/sign-in`);
 
-        const enrolPage = await page.goto(link.url);
-        expect(enrolPage!.headers()['content-security-policy']).toContain("default-src 'self'");
-        expect(await page.locator('h1').innerText()).toContain('Enregistrer une clé d’accès');
-        await page.getByLabel('Nom de la clé').fill('Chromium');
-        await page.locator('#enrol-button').click();
-        await page.waitForURL(`${origin}/account`);
-        await expect.poll(() => page.locator('#who').innerText()).toBe('chromium@ml.test');
-        await expect.poll(() => page.locator('#passkeys li').count()).toBe(1);
-        expect(await page.locator('#passkeys li').innerText()).toContain('Chromium');
+      await page.locator('#sign-in-button').click();
+      await page.waitForURL(`${origin}/account`);
+      await expect.poll(() => page.locator('#sessions li').count()).toBe(1);
+      expect(await page.locator('#sessions li').innerText()).toMatch(/chrome · 127\.0\.0\.0\/24 · AAL[23]/);
 
-        await page.goto(`${origin}/sign-out`);
-        await page.locator('#sign-out-button').click();
-        await expect.poll(() => page.locator('#status').innerText()).toContain('Vous êtes déconnecté');
-        await page.goto(`${origin}/account`);
-        await page.waitForURL(`${origin}/sign-in`);
+      const cookie = (await context.cookies(origin)).find((c) => c.name === SESSION_COOKIE)!;
+      expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
 
-        await page.locator('#sign-in-button').click();
-        await page.waitForURL(`${origin}/account`);
-        await expect.poll(() => page.locator('#sessions li').count()).toBe(1);
-        expect(await page.locator('#sessions li').innerText()).toMatch(/chrome · 127\.0\.0\.0\/24 · AAL[23]/);
+      const elsewhere = await launch({ 'x-forwarded-for': '203.0.113.50' });
+      contexts.push(elsewhere);
+      await elsewhere.addCookies([cookie]);
+      const replayPage = elsewhere.pages()[0] ?? (await elsewhere.newPage());
+      const replay = await replayPage.goto(`${origin}/api/v1/accounts/me`);
+      expect(replay!.status()).toBe(401);
+      expect((await replay!.json()).error.code).toBe('SESSION_CONTEXT_CHANGED');
 
-        const cookie = (await context.cookies(origin)).find((c) => c.name === SESSION_COOKIE)!;
-        expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
-
-        const elsewhere = await launch({ 'x-forwarded-for': '203.0.113.50' });
-        contexts.push(elsewhere);
-        await elsewhere.addCookies([cookie]);
-        const replayPage = elsewhere.pages()[0] ?? (await elsewhere.newPage());
-        const replay = await replayPage.goto(`${origin}/api/v1/accounts/me`);
-        expect(replay!.status()).toBe(401);
-        expect((await replay!.json()).error.code).toBe('SESSION_CONTEXT_CHANGED');
-
-        const changed = (await eventsOf(t, 'session.context_changed')).pop()!;
-        expect(changed.data).toMatchObject({
-          accountId: account.id,
-          started: { networkPrefix: '127.0.0.0/24', browserFamily: 'chrome' },
-          seen: { networkPrefix: '203.0.113.0/24', browserFamily: 'chrome' },
-        });
-        // The replay ended the session: the first browser is signed out too.
-        await page.goto(`${origin}/account`);
-        await page.waitForURL(`${origin}/sign-in`);
-        expect(problems).toEqual([]);
-      },
-    );
-  },
-);
+      const changed = (await eventsOf(t, 'session.context_changed')).pop()!;
+      expect(changed.data).toMatchObject({
+        accountId: account.id,
+        started: { networkPrefix: '127.0.0.0/24', browserFamily: 'chrome' },
+        seen: { networkPrefix: '203.0.113.0/24', browserFamily: 'chrome' },
+      });
+      // The replay ended the session: the first browser is signed out too.
+      await page.goto(`${origin}/account`);
+      await page.waitForURL(`${origin}/sign-in`);
+      expect(problems).toEqual([]);
+    },
+  );
+});

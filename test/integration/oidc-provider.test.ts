@@ -1,4 +1,3 @@
-import net from 'node:net';
 import {
   SignJWT,
   calculateJwkThumbprint,
@@ -9,6 +8,7 @@ import {
   type JSONWebKeySet,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.js';
 import { SESSION_COOKIE } from '../../src/http/authenticate.js';
 import { ACR_VALUES } from '../../src/modules/oidc-provider/oidc.acr.js';
 import type { OidcProviderModule } from '../../src/modules/oidc-provider/index.js';
@@ -33,14 +33,6 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
  * relying application played by this test with fetch and jose, its back-channel logout endpoint a
  * local HTTP receiver.
  */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 let t: TestApp;
 let origin = '';
 let sink: Awaited<ReturnType<typeof startSmtpSink>>;

@@ -391,6 +391,29 @@ describe('authentication strength from the Vigie session the request names', () 
     expect(idle.json().context.reasons).toEqual(['stronger_authentication_required', 'session_ended']);
   });
 
+  it('refuses a break-glass naming a session without a step-up in the last 5 minutes, by default', async () => {
+    await advisorSignsIn();
+    const other = s.otherPeople[0]!;
+    const glass = {
+      session_id: advisorSession,
+      break_glass: { purpose: 'person_request', justification: 'La personne est au guichet' },
+    };
+    expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json()).toEqual({
+      decision: false,
+      context: { reasons: ['step_up_required'] },
+    });
+    expect((await stepUp(t, advisorBrowser, advisorKey)).statusCode).toBe(200);
+    expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json().decision).toBe(true);
+    t.clock.advance(5 * 60_000 + 1_000);
+    const stale = await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[1]!, glass));
+    expect(stale.json().context.reasons).toContain('step_up_required');
+    // Naming no session leaves break-glass to the opt-in no_session rule (docs/access.md).
+    const { session_id: _named, ...unnamed } = glass;
+    expect(
+      (await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[2]!, unnamed))).json().decision,
+    ).toBe(true);
+  });
+
   it('refuses no_session where the opt-in rule requires a live Vigie session, and only there', async () => {
     const access = accessOf(t).service;
     await advisorSignsIn();
@@ -415,23 +438,6 @@ describe('authentication strength from the Vigie session the request names', () 
           await evaluate(t, s.businessToken, read(s.advisor.id, person, { session_id: clerkTotpSession }))
         ).json(),
       ).toEqual({ decision: false, context: { reasons: ['no_session', 'session_subject_mismatch'] } });
-      // Break-glass, a privileged act, needs a step-up on that session in the last 5 minutes.
-      const other = s.otherPeople[0]!;
-      const glass = {
-        session_id: advisorSession,
-        break_glass: { purpose: 'person_request', justification: 'La personne est au guichet' },
-      };
-      expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json()).toEqual({
-        decision: false,
-        context: { reasons: ['step_up_required'] },
-      });
-      expect((await stepUp(t, advisorBrowser, advisorKey)).statusCode).toBe(200);
-      expect((await evaluate(t, s.businessToken, read(s.advisor.id, other, glass))).json().decision).toBe(
-        true,
-      );
-      t.clock.advance(5 * 60_000 + 1_000);
-      const stale = await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[1]!, glass));
-      expect(stale.json().context.reasons).toContain('step_up_required');
       // A partner application on its own behalf is no person: the rule does not apply.
       const own = await evaluate(t, s.portalToken, {
         subject: { type: 'application', id: s.portal.id },

@@ -98,7 +98,7 @@ export function createContainer(input: {
   // An AuthZEN request may name the access token an application received from Vigie's provider.
   const access = createAccessModule(core, {
     sessionSource: withAccessTokens(databaseSessionSource(core.db), (token) =>
-      oidc.sessionIdOfAccessToken(token),
+      oidc.sessionOfAccessToken(token),
     ),
   });
   modules.push(access);

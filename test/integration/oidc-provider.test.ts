@@ -253,8 +253,8 @@ describe('Vigie as OpenID Provider', () => {
       const authorized = (await eventsOf(t, 'oidc.authorized')).pop()!;
       const sessionId = authorized.data!.sessionId as string;
       expect(authorized.data).toMatchObject({ accountId: account.id, applicationId: clientId });
-      expect(await oidc.sessionIdOfAccessToken(body.access_token)).toBe(sessionId);
-      expect(await oidc.sessionIdOfAccessToken('not-a-token')).toBeUndefined();
+      expect(await oidc.sessionOfAccessToken(body.access_token)).toEqual({ sessionId, clientId });
+      expect(await oidc.sessionOfAccessToken('not-a-token')).toBeUndefined();
 
       // The code is single-use; a second exchange (a stolen code) revokes what the first one got.
       expect((await exchange(clientId, code, pkce.verifier)).status).toBe(400);
@@ -563,7 +563,7 @@ describe('Vigie as OpenID Provider', () => {
     await oidc.settle();
 
     expect(await introspect(clientId, body.access_token)).toEqual({ active: false });
-    expect(await oidc.sessionIdOfAccessToken(body.access_token)).toBeUndefined();
+    expect(await oidc.sessionOfAccessToken(body.access_token)).toBeUndefined();
     expect(logouts.length).toBe(before + 1);
     const { payload: logout } = await jwtVerify(logouts.at(-1)!, createLocalJWKSet(jwks), {
       issuer: origin,

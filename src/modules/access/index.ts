@@ -27,7 +27,7 @@ export interface AccessModuleOptions {
   recorder?: RecorderOptions;
   /**
    * Where named sessions are read: by default Vigie's sessions table, without access tokens. Wire the
-   * OpenID Provider with `withAccessTokens(databaseSessionSource(db), sessionIdOfAccessToken)`.
+   * OpenID Provider with `withAccessTokens(databaseSessionSource(db), sessionOfAccessToken)`.
    */
   sessionSource?: SessionFactsSource;
 }

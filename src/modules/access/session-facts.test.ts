@@ -63,6 +63,7 @@ function table(rows: StoredSession[]) {
   };
 }
 
+const APP = 'app-1';
 const ask = (context: Record<string, unknown>, subjectId = ALICE): DecisionRequest => ({
   subject: { type: 'account', id: subjectId },
   action: { name: 'read' },
@@ -110,16 +111,26 @@ describe('session facts for the PDP', () => {
 
   it('follows an access token through the wired resolver, and never passes the token on', async () => {
     const { t, clock, bus } = setup([session(S1)]);
-    const tokens = new Map([['at-1', S1]]);
+    const tokens = new Map([['at-1', { sessionId: S1, clientId: APP }]]);
     const facts = createSessionFacts({
       source: withAccessTokens(t.source, (token) => Promise.resolve(tokens.get(token))),
       bus,
       clock,
       idleMs: 30 * 60_000,
     });
-    const ok = await facts.resolve(ask({ access_token: 'at-1' }));
+    const ok = await facts.resolve({ ...ask({ access_token: 'at-1' }), callerId: APP });
     expect(ok.session).toMatchObject({ id: S1, problem: undefined });
     expect(ok.context).not.toHaveProperty('access_token');
+    // The token lends its session only to the application it was issued to: another caller (or a
+    // request naming no caller) presenting it learns nothing, not even the session's id.
+    for (const callerId of ['other-app', undefined]) {
+      const stolen = await facts.resolve({
+        ...ask({ access_token: 'at-1', auth_level: 'phishing_resistant' }),
+        ...(callerId ? { callerId } : {}),
+      });
+      expect(stolen.session).toEqual({ id: undefined, problem: 'session_unknown' });
+      expect(stolen.context).toEqual({});
+    }
     const unknown = await facts.resolve(ask({ access_token: 'at-2', auth_level: 'phishing_resistant' }));
     expect(unknown.session).toEqual({ id: undefined, problem: 'session_unknown' });
     expect(unknown.context).toEqual({});

@@ -3,9 +3,9 @@ import type { EventBus } from '../../shared/event-bus.js';
 import type { VigieEvent } from '../../shared/event.js';
 import { isUuid } from '../../shared/ids.js';
 import { own, type DecisionRequest, type NamedSession, type SessionProblem } from './policy.facts.js';
-import type { SessionFactsSource, StoredSession } from './session-source.js';
+import type { SessionFactsSource, StoredSession, TokenSession } from './session-source.js';
 
-export type { SessionFactsSource, StoredSession } from './session-source.js';
+export type { SessionFactsSource, StoredSession, TokenSession } from './session-source.js';
 export { databaseSessionSource, withAccessTokens } from './session-source.js';
 
 /*
@@ -65,6 +65,8 @@ export interface SessionLookup {
   /** The id named, or the one the access token led to; undefined when the token led nowhere. */
   readonly id: string | undefined;
   readonly session: StoredSession | undefined;
+  /** With an access token: the application it was issued to, the only caller it lends a session to. */
+  readonly tokenClientId?: string;
 }
 
 /** A boxcar's sessions once looked up: applies to a request the session its context names. */
@@ -166,18 +168,16 @@ export function createSessionFacts(
   async function lookup(context: unknown): Promise<SessionLookup> {
     const named = namedIn(context);
     if (!named) return { id: undefined, session: undefined };
-    let id: string | undefined;
-    if (named.by === 'session_id') id = named.id;
-    else if (deps.source.byAccessToken) {
-      let found: string | undefined;
-      try {
-        found = await deps.source.byAccessToken(named.token);
-      } catch {
-        throw new VigieError('SESSION_LOOKUP_UNAVAILABLE', 503, 'the session named cannot be checked now');
-      }
-      id = typeof found === 'string' && isUuid(found) ? found : undefined;
+    if (named.by === 'session_id') return { id: named.id, session: await byId(named.id) };
+    if (!deps.source.byAccessToken) return { id: undefined, session: undefined };
+    let found: TokenSession | undefined;
+    try {
+      found = await deps.source.byAccessToken(named.token);
+    } catch {
+      throw new VigieError('SESSION_LOOKUP_UNAVAILABLE', 503, 'the session named cannot be checked now');
     }
-    return { id, session: id === undefined ? undefined : await byId(id) };
+    if (!found || !isUuid(found.sessionId)) return { id: undefined, session: undefined };
+    return { id: found.sessionId, session: await byId(found.sessionId), tokenClientId: found.clientId };
   }
 
   /**
@@ -185,7 +185,13 @@ export function createSessionFacts(
    * session is no session), its strength in place of whatever the body claimed, and none at all when
    * the session is unknown, ended or another subject's. The access token never goes further.
    */
-  function apply(request: DecisionRequest, found: SessionLookup): DecisionRequest {
+  function apply(request: DecisionRequest, asFound: SessionLookup): DecisionRequest {
+    // An access token lends its session only to the application it was issued to: another one
+    // presenting it (a leaked or forwarded token) learns nothing, not even that it is valid.
+    const found =
+      asFound.tokenClientId !== undefined && asFound.tokenClientId !== request.callerId
+        ? { id: undefined, session: undefined }
+        : asFound;
     const s = found.session;
     const now = nowMs();
     const problem: SessionProblem | undefined = !s

@@ -22,12 +22,19 @@ export interface StoredSession {
 
 /**
  * Where session facts come from. `bySessionId` reads Vigie's sessions; `byAccessToken`, optional, is
- * the OpenID Provider's answer to "in which Vigie session was this access token issued?": it resolves
- * `undefined` for an unknown, expired or revoked token and rejects only when it cannot answer.
+ * the OpenID Provider's answer to "in which Vigie session, and to which client, was this access token
+ * issued?": it resolves `undefined` for an unknown, expired or revoked token and rejects only when it
+ * cannot answer.
  */
 export interface SessionFactsSource {
   bySessionId(id: string): Promise<StoredSession | undefined>;
-  byAccessToken?(token: string): Promise<string | undefined>;
+  byAccessToken?(token: string): Promise<TokenSession | undefined>;
+}
+
+/** Where an access token leads: its session, and the client (application id) it was issued to. */
+export interface TokenSession {
+  readonly sessionId: string;
+  readonly clientId: string;
 }
 
 /** The sessions table (sign-in module), read only: a lookup never touches nor ends a session. */
@@ -64,7 +71,7 @@ export function databaseSessionSource(db: Db): SessionFactsSource {
 /** Adds (or replaces) the access-token resolver of a source, for the lead's wiring of the OP. */
 export function withAccessTokens(
   source: SessionFactsSource,
-  byAccessToken: (token: string) => Promise<string | undefined>,
+  byAccessToken: (token: string) => Promise<TokenSession | undefined>,
 ): SessionFactsSource {
   return { bySessionId: (id) => source.bySessionId(id), byAccessToken };
 }

@@ -22,7 +22,7 @@ export interface OidcProviderModule extends VigieModule {
    * the proof is the resource server's to check), while the token and its grant live; else
    * undefined. The PDP reads authentication strength from that session, not from the application.
    */
-  sessionIdOfAccessToken(token: string): Promise<string | undefined>;
+  sessionOfAccessToken(token: string): Promise<{ sessionId: string; clientId: string } | undefined>;
   /** The running provider (for tests and the CLI). */
   provider(): Promise<Provider>;
   /** Waits for the revocations and back-channel logouts under way. */
@@ -86,13 +86,15 @@ export function createOidcProviderModule(core: CoreDeps): OidcProviderModule {
     routes,
     clients,
     provider,
-    async sessionIdOfAccessToken(token) {
+    async sessionOfAccessToken(token) {
       if (typeof token !== 'string' || token.length === 0 || token.length > 512) return undefined;
       const p = await provider();
       const at = await p.AccessToken.find(token);
-      if (!at || at.isExpired || !at.grantId) return undefined;
+      if (!at || at.isExpired || !at.grantId || typeof at.clientId !== 'string') return undefined;
       const row = await repo.findGrantSession(core.db, at.grantId);
-      return row && row.revoked_at === null ? row.session_id : undefined;
+      return row && row.revoked_at === null
+        ? { sessionId: row.session_id, clientId: at.clientId }
+        : undefined;
     },
     settle: () => follower.settle(),
     async start() {

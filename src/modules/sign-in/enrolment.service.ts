@@ -17,7 +17,6 @@ import { registrationOptions, storedCredentialOf, verifyRegistration } from './p
 import { SIGN_IN_ACTOR, type RequestFacts, type SignInDeps } from './sign-in.deps.js';
 import { signInErrors as E } from './sign-in.errors.js';
 import { digestOf, looksLikeSecret, newSecret } from './sign-in.secrets.js';
-import { contextOf } from './session.context.js';
 import type { SessionService } from './session.service.js';
 import { strengthOf } from './session.strength.js';
 import type { SignedIn } from './sign-in.service.js';
@@ -229,13 +228,6 @@ export function createEnrolmentService(
         userVerified: credential.userVerified,
         deviceType: credential.deviceType,
       });
-      const { row, secret } = await parts.sessions.open(ctx, {
-        accountId,
-        method: 'passkey',
-        credentialId: passkey.id,
-        strength,
-        context: contextOf(request),
-      });
       ctx.emit({
         kind: 'enrolment.used',
         actor: { type: 'account', id: accountId },
@@ -245,33 +237,21 @@ export function createEnrolmentService(
         data: { linkId: ceremony.enrolment_id, passkeyId: passkey.id },
         context: request.meta,
       });
-      ctx.emit({
-        kind: 'auth.sign_in',
-        actor: { type: 'account', id: accountId },
-        target: { type: 'account', id: accountId },
+      const signedIn = await parts.sessions.signIn(ctx, {
+        accountId,
         organisationId: loaded.organisationId,
-        outcome: 'success',
+        method: 'passkey',
+        credentialId: passkey.id,
+        strength,
+        request,
         data: {
           method: 'passkey',
           via: 'enrolment',
           passkeyId: passkey.id,
-          sessionId: row.id,
-          aal: strength.aal,
-          amr: strength.amr,
           userVerified: credential.userVerified,
-          networkPrefix: row.network_prefix,
-          browserFamily: row.browser_family,
         },
-        context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
       });
-      return {
-        secret,
-        sessionId: row.id,
-        accountId,
-        aal: strength.aal,
-        absoluteExpiresAt: row.absolute_expires_at,
-        passkey: presentPasskey(passkey),
-      };
+      return { ...signedIn, passkey: presentPasskey(passkey) };
     });
   }
 

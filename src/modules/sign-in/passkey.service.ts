@@ -16,7 +16,6 @@ import {
 import type { RequestFacts, SignInDeps } from './sign-in.deps.js';
 import { signInErrors as E } from './sign-in.errors.js';
 import type { SessionService } from './session.service.js';
-import { contextOf } from './session.context.js';
 import { endSession } from './session.repository.js';
 import { strengthOf } from './session.strength.js';
 import type { SignedIn } from './sign-in.service.js';
@@ -186,42 +185,21 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
         userVerified: credential.userVerified,
         deviceType: credential.deviceType,
       });
-      const opened = await sessions.open(ctx, {
+      const signedIn = await sessions.signIn(ctx, {
         accountId: principal.accountId,
+        organisationId: principal.organisationId,
         method: 'passkey',
         credentialId: row.id,
         strength,
-        context: contextOf(request),
-      });
-      ctx.emit({
-        kind: 'auth.sign_in',
-        actor: { type: 'account', id: principal.accountId },
-        target: { type: 'account', id: principal.accountId },
-        organisationId: principal.organisationId,
-        outcome: 'success',
+        request,
         data: {
           method: 'passkey',
           via: 'recovery',
           passkeyId: row.id,
-          sessionId: opened.row.id,
-          aal: strength.aal,
-          amr: strength.amr,
           userVerified: credential.userVerified,
-          networkPrefix: opened.row.network_prefix,
-          browserFamily: opened.row.browser_family,
         },
-        context: { ...meta, sessionId: opened.row.id, authLevel: strength.authLevel },
       });
-      return {
-        passkey: presentPasskey(row),
-        signedIn: {
-          secret: opened.secret,
-          sessionId: opened.row.id,
-          accountId: principal.accountId,
-          aal: strength.aal,
-          absoluteExpiresAt: opened.row.absolute_expires_at,
-        },
-      };
+      return { passkey: presentPasskey(row), signedIn };
     });
   }
 

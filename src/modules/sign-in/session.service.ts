@@ -25,6 +25,15 @@ export interface SessionView {
   readonly absoluteExpiresAt: string;
 }
 
+/** A session just opened by a sign-in: the secret goes into the cookie, nowhere else. */
+export interface SignedIn {
+  readonly secret: string;
+  readonly sessionId: string;
+  readonly accountId: string;
+  readonly aal: string;
+  readonly absoluteExpiresAt: string;
+}
+
 export type SessionResolution =
   | { readonly kind: 'principal'; readonly principal: AccountPrincipal }
   | { readonly kind: 'context_changed' }
@@ -93,6 +102,59 @@ export function createSessionService(deps: SignInDeps) {
     };
     await repo.insertSession(ctx.trx, row);
     return { row, secret };
+  }
+
+  /**
+   * A successful sign-in, whichever way it came (passkey, enrolment, recovery, TOTP, federation):
+   * opens the session in the caller's transaction and journals the one `auth.sign_in` success that
+   * detection reads, with the method's own facts in `data` beside the session's.
+   */
+  async function signIn(
+    ctx: Pick<CommandContext, 'trx' | 'now' | 'emit'>,
+    input: {
+      accountId: string;
+      organisationId: string | undefined;
+      method: SessionFacts['method'];
+      credentialId: string;
+      strength: SessionStrength;
+      request: RequestFacts;
+      /** What the method proved (`method`, credential ids, upstream facts...). */
+      data: Record<string, unknown>;
+      absoluteMs?: number;
+    },
+  ): Promise<SignedIn> {
+    const { accountId, strength, request } = input;
+    const { row, secret } = await open(ctx, {
+      accountId,
+      method: input.method,
+      credentialId: input.credentialId,
+      strength,
+      context: contextOf(request),
+      ...(input.absoluteMs !== undefined ? { absoluteMs: input.absoluteMs } : {}),
+    });
+    ctx.emit({
+      kind: 'auth.sign_in',
+      actor: { type: 'account', id: accountId },
+      target: { type: 'account', id: accountId },
+      ...(input.organisationId !== undefined ? { organisationId: input.organisationId } : {}),
+      outcome: 'success',
+      data: {
+        ...input.data,
+        sessionId: row.id,
+        aal: strength.aal,
+        amr: strength.amr,
+        networkPrefix: row.network_prefix,
+        browserFamily: row.browser_family,
+      },
+      context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
+    });
+    return {
+      secret,
+      sessionId: row.id,
+      accountId,
+      aal: strength.aal,
+      absoluteExpiresAt: row.absolute_expires_at,
+    };
   }
 
   async function endWithEvent(
@@ -273,7 +335,18 @@ export function createSessionService(deps: SignInDeps) {
     return row && row.ended_at === null ? row.id : undefined;
   }
 
-  return { open, resolve, signOut, signOutEverywhere, listOwn, endForPasskey, endForTotp, endRotated, idOf };
+  return {
+    open,
+    signIn,
+    resolve,
+    signOut,
+    signOutEverywhere,
+    listOwn,
+    endForPasskey,
+    endForTotp,
+    endRotated,
+    idOf,
+  };
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;

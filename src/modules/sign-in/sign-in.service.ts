@@ -20,8 +20,6 @@ import {
 } from './sign-in.errors.js';
 import { journalSignInFailure } from './sign-in.journal.js';
 import { digestOf } from './sign-in.secrets.js';
-import { contextOf } from './session.context.js';
-import type { SessionService } from './session.service.js';
 import { strengthOf } from './session.strength.js';
 
 /** Flags and counter from authenticatorData (WebAuthn §6.1), read to name a failure precisely. */
@@ -33,13 +31,8 @@ function authenticatorFacts(
   return { userVerified: (bytes[32]! & 0x04) !== 0, counter: bytes.readUInt32BE(33) };
 }
 
-export interface SignedIn {
-  readonly secret: string;
-  readonly sessionId: string;
-  readonly accountId: string;
-  readonly aal: string;
-  readonly absoluteExpiresAt: string;
-}
+import type { SessionService, SignedIn } from './session.service.js';
+export type { SignedIn } from './session.service.js';
 
 /**
  * Sign-in with a passkey, usernameless or e-mail first. Options are the same bytes whatever the
@@ -174,38 +167,15 @@ export function createSignInService(
       // Another sign-in with this passkey moved the counter meanwhile: this assertion is a replay.
       if (!moved) throw E.signInRejected('COUNTER_REGRESSION');
       if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, passkey.account_id);
-      const { row, secret } = await sessions.open(ctx, {
+      return sessions.signIn(ctx, {
         accountId: passkey.account_id,
+        organisationId: loaded.organisationId,
         method: 'passkey',
         credentialId: passkey.id,
         strength,
-        context: contextOf(request),
+        request,
+        data: { method: 'passkey', passkeyId: passkey.id, userVerified: verified.userVerified },
       });
-      ctx.emit({
-        kind: 'auth.sign_in',
-        actor: { type: 'account', id: passkey.account_id },
-        target: { type: 'account', id: passkey.account_id },
-        organisationId: loaded.organisationId,
-        outcome: 'success',
-        data: {
-          method: 'passkey',
-          passkeyId: passkey.id,
-          sessionId: row.id,
-          aal: strength.aal,
-          amr: strength.amr,
-          userVerified: verified.userVerified,
-          networkPrefix: row.network_prefix,
-          browserFamily: row.browser_family,
-        },
-        context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
-      });
-      return {
-        secret,
-        sessionId: row.id,
-        accountId: passkey.account_id,
-        aal: strength.aal,
-        absoluteExpiresAt: row.absolute_expires_at,
-      };
     });
     brake.onSuccess([`account:${passkey.account_id}`, ...(ceremony.lock_key ? [ceremony.lock_key] : [])]);
     return signedIn;

@@ -8,7 +8,6 @@ import { SignInFailedError, SignInLockedError, signInErrors as E } from './sign-
 import { journalSignInFailure } from './sign-in.journal.js';
 import { digestOf } from './sign-in.secrets.js';
 import type { SignedIn } from './sign-in.service.js';
-import { contextOf } from './session.context.js';
 import type { SessionService } from './session.service.js';
 import { TOTP_STRENGTH } from './session.strength.js';
 import { matchStep, openTotpSecret } from './totp.codec.js';
@@ -104,37 +103,15 @@ export function createTotpSignInService(
       if (!(await repo.spendTotpStep(ctx.trx, credential.id, step, at)))
         throw E.signInRejected('CODE_REPLAYED');
       if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, accountId);
-      const { row, secret: sessionSecret } = await sessions.open(ctx, {
+      return sessions.signIn(ctx, {
         accountId,
+        organisationId: loaded.organisationId,
         method: 'totp',
         credentialId: credential.id,
         strength: TOTP_STRENGTH,
-        context: contextOf(request),
+        request,
+        data: { method: 'totp', totpId: credential.id },
       });
-      ctx.emit({
-        kind: 'auth.sign_in',
-        actor: { type: 'account', id: accountId },
-        target: { type: 'account', id: accountId },
-        organisationId: loaded.organisationId,
-        outcome: 'success',
-        data: {
-          method: 'totp',
-          totpId: credential.id,
-          sessionId: row.id,
-          aal: TOTP_STRENGTH.aal,
-          amr: TOTP_STRENGTH.amr,
-          networkPrefix: row.network_prefix,
-          browserFamily: row.browser_family,
-        },
-        context: { ...request.meta, sessionId: row.id, authLevel: TOTP_STRENGTH.authLevel },
-      });
-      return {
-        secret: sessionSecret,
-        sessionId: row.id,
-        accountId,
-        aal: TOTP_STRENGTH.aal,
-        absoluteExpiresAt: row.absolute_expires_at,
-      };
     });
   }
 

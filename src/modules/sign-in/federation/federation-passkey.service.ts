@@ -12,7 +12,6 @@ import type { RequestFacts, SignInDeps } from '../sign-in.deps.js';
 import { SignInFailedError, SignInLockedError, signInErrors as E } from '../sign-in.errors.js';
 import { digestOf, looksLikeSecret, newSecret } from '../sign-in.secrets.js';
 import type { SignedIn } from '../sign-in.service.js';
-import { contextOf } from '../session.context.js';
 import type { SessionService } from '../session.service.js';
 import { federatedStrengthOf, strengthOf } from '../session.strength.js';
 import { refused } from './federation.errors.js';
@@ -167,20 +166,14 @@ export function createFederationPasskeyStep(
       );
       if (!moved) throw E.signInRejected('COUNTER_REGRESSION');
       if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, accountId);
-      const { row, secret } = await sessions.open(ctx, {
+      await repo.updateTransaction(ctx.trx, tx.id, { stage: 'done' });
+      return sessions.signIn(ctx, {
         accountId,
+        organisationId: loaded.organisationId,
         method: 'federated',
         credentialId: passkey.id,
         strength,
-        context: contextOf(request),
-      });
-      await repo.updateTransaction(ctx.trx, tx.id, { stage: 'done' });
-      ctx.emit({
-        kind: 'auth.sign_in',
-        actor: { type: 'account', id: accountId },
-        target: { type: 'account', id: accountId },
-        organisationId: loaded.organisationId,
-        outcome: 'success',
+        request,
         data: {
           method: 'federated',
           provider: upstream.provider.id,
@@ -192,21 +185,8 @@ export function createFederationPasskeyStep(
           localPasskey: true,
           passkeyId: passkey.id,
           userVerified: verified.userVerified,
-          sessionId: row.id,
-          aal: strength.aal,
-          amr: strength.amr,
-          networkPrefix: row.network_prefix,
-          browserFamily: row.browser_family,
         },
-        context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
       });
-      return {
-        secret,
-        sessionId: row.id,
-        accountId,
-        aal: strength.aal,
-        absoluteExpiresAt: row.absolute_expires_at,
-      };
     });
   }
 

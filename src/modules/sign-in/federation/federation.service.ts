@@ -6,7 +6,6 @@ import type { RequestFacts, SignInDeps } from '../sign-in.deps.js';
 import { SignInLockedError } from '../sign-in.errors.js';
 import { digestOf, looksLikeSecret, newSecret } from '../sign-in.secrets.js';
 import type { SignedIn } from '../sign-in.service.js';
-import { contextOf } from '../session.context.js';
 import type { SessionService } from '../session.service.js';
 import { federatedStrengthOf } from '../session.strength.js';
 import { secretsOf, type UpstreamClient, type UpstreamProof } from './federation.client.js';
@@ -211,43 +210,20 @@ export function createFederationService(
         }
         if (previousSessionId) await sessions.endRotated(ctx, previousSessionId, accountId);
         const strength = federatedStrengthOf({ upstreamAmr: proof.amr, phishingResistant: true });
-        const { row, secret } = await sessions.open(ctx, {
-          accountId,
-          method: 'federated',
-          credentialId: linkId,
-          strength,
-          context: contextOf(request),
-        });
         await repo.updateTransaction(ctx.trx, tx.id, {
           stage: 'done',
           account_id: accountId,
           federated_identity_id: linkId,
         });
-        ctx.emit({
-          kind: 'auth.sign_in',
-          actor: { type: 'account', id: accountId },
-          target: { type: 'account', id: accountId },
-          organisationId: found.organisationId,
-          outcome: 'success',
-          data: {
-            method: 'federated',
-            ...facts,
-            localPasskey: false,
-            sessionId: row.id,
-            aal: strength.aal,
-            amr: strength.amr,
-            networkPrefix: row.network_prefix,
-            browserFamily: row.browser_family,
-          },
-          context: { ...request.meta, sessionId: row.id, authLevel: strength.authLevel },
-        });
-        const signedIn: SignedIn = {
-          secret,
-          sessionId: row.id,
+        const signedIn = await sessions.signIn(ctx, {
           accountId,
-          aal: strength.aal,
-          absoluteExpiresAt: row.absolute_expires_at,
-        };
+          organisationId: found.organisationId,
+          method: 'federated',
+          credentialId: linkId,
+          strength,
+          request,
+          data: { method: 'federated', ...facts, localPasskey: false },
+        });
         return { kind: 'signed_in', signedIn } as const;
       });
     } catch (error) {

@@ -1,11 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_FLAGS, skipBrowser, skipNote } from '../helpers/chromium.js';
+import { openPasskeyBrowser, skipBrowser, skipNote } from '../helpers/chromium.js';
 import { freePort } from '../helpers/free-port.js';
 import { makeApplication, makeScene } from '../helpers/factories.js';
 import { pkcePair, startReceiver } from '../helpers/oidc-rp.js';
@@ -138,31 +135,8 @@ describe.skipIf(skipBrowser)(`a relying application signs in through Vigie in Ch
       const account = await createAccount(t, scene.adminToken, scene.structure.id, 'rp-chromium@ml.test');
       const link = await sink.linkFor('rp-chromium@ml.test');
 
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
-      const context = await chromium.launchPersistentContext(dir, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: CHROMIUM_FLAGS,
-      });
+      const { context, page, problems } = await openPasskeyBrowser();
       contexts.push(context);
-      const page = context.pages()[0] ?? (await context.newPage());
-      const problems: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
 
       // Enrol a passkey from the mailed link, then sign out of Vigie.
       await page.goto(link.url);

@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_FLAGS, skipBrowser, skipNote } from '../helpers/chromium.js';
+import { launchChromium, openPasskeyBrowser, skipBrowser, skipNote } from '../helpers/chromium.js';
 import { freePort } from '../helpers/free-port.js';
 import { SESSION_COOKIE } from '../../src/http/authenticate.js';
 import { makeScene } from '../helpers/factories.js';
@@ -19,16 +16,6 @@ import { createTestApp, type TestApp } from '../helpers/test-app.js';
  * 127.0.0.1 as a proxy (VIGIE_HTTP_TRUST_PROXY) and the second browser sends X-Forwarded-For
  * 203.0.113.50, so the server sees another address, as behind a real reverse proxy.
  */
-async function launch(extraHTTPHeaders?: Record<string, string>): Promise<BrowserContext> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
-  return chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-    ...(extraHTTPHeaders ? { extraHTTPHeaders } : {}),
-  });
-}
-
 describe.skipIf(skipBrowser)(`passkeys in Chromium${skipNote}`, () => {
   let t: TestApp;
   let sink: Awaited<ReturnType<typeof startSmtpSink>>;
@@ -60,27 +47,8 @@ describe.skipIf(skipBrowser)(`passkeys in Chromium${skipNote}`, () => {
       const link = await sink.linkFor('chromium@ml.test');
       expect(link.url.startsWith(`${origin}/enrol#`)).toBe(true);
 
-      const context = await launch();
+      const { context, page, problems } = await openPasskeyBrowser();
       contexts.push(context);
-      const page = context.pages()[0] ?? (await context.newPage());
-      const problems: string[] = [];
-      // Script errors and CSP refusals; an expected 401 (signed out) or the favicon's 404 is no problem.
-      page.on('console', (m) => {
-        if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-      });
-      page.on('pageerror', (e) => problems.push(e.message));
-      const cdp = await context.newCDPSession(page);
-      await cdp.send('WebAuthn.enable');
-      await cdp.send('WebAuthn.addVirtualAuthenticator', {
-        options: {
-          protocol: 'ctap2',
-          transport: 'internal',
-          hasResidentKey: true,
-          hasUserVerification: true,
-          isUserVerified: true,
-          automaticPresenceSimulation: true,
-        },
-      });
 
       const enrolPage = await page.goto(link.url);
       expect(enrolPage!.headers()['content-security-policy']).toContain("default-src 'self'");
@@ -106,7 +74,7 @@ describe.skipIf(skipBrowser)(`passkeys in Chromium${skipNote}`, () => {
       const cookie = (await context.cookies(origin)).find((c) => c.name === SESSION_COOKIE)!;
       expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/' });
 
-      const elsewhere = await launch({ 'x-forwarded-for': '203.0.113.50' });
+      const elsewhere = await launchChromium({ 'x-forwarded-for': '203.0.113.50' });
       contexts.push(elsewhere);
       await elsewhere.addCookies([cookie]);
       const replayPage = elsewhere.pages()[0] ?? (await elsewhere.newPage());

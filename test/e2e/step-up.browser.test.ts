@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { URI, type TOTP } from 'otpauth';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, CHROMIUM_FLAGS, skipBrowser, skipNote } from '../helpers/chromium.js';
+import { openPasskeyBrowser, skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
 import { freePort } from '../helpers/free-port.js';
 import { grantRole, issueToken, makeAccount, makeScene } from '../helpers/factories.js';
 import { eventsOf } from '../helpers/sign-in-scene.js';
@@ -41,38 +38,10 @@ describe.skipIf(skipBrowser)(`step-up and recovery in Chromium${skipNote}`, () =
   });
 
   /** A fresh Chromium profile with one virtual authenticator that verifies the user. */
-  async function open(): Promise<{
-    page: Page;
-    problems: string[];
-    authenticatorId: string;
-    cdp: Awaited<ReturnType<BrowserContext['newCDPSession']>>;
-  }> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-chromium-'));
-    const context = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_FLAGS,
-    });
-    contexts.push(context);
-    const page = context.pages()[0] ?? (await context.newPage());
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(m.text());
-    });
-    page.on('pageerror', (e) => problems.push(e.message));
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: {
-        protocol: 'ctap2',
-        transport: 'internal',
-        hasResidentKey: true,
-        hasUserVerification: true,
-        isUserVerified: true,
-        automaticPresenceSimulation: true,
-      },
-    });
-    return { page, problems, authenticatorId, cdp };
+  async function open(): Promise<PasskeyBrowser> {
+    const browser = await openPasskeyBrowser();
+    contexts.push(browser.context);
+    return browser;
   }
 
   /** Calls the API from the page itself, with its cookie and Origin, as the console will. */

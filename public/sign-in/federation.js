@@ -39,6 +39,10 @@ const REFUSALS = {
     'Ce compte Vigie est déjà lié à une autre identité. Contactez votre administrateur.',
     'This Vigie account is already linked to another identity. Contact your administrator.',
   ],
+  FEDERATED_IDENTITY_REVOKED: [
+    'Un administrateur a révoqué cette identité pour Vigie. Contactez votre administrateur.',
+    'An administrator revoked this identity for Vigie. Contact your administrator.',
+  ],
   FEDERATED_EMAIL_UNVERIFIED: [
     'Le fournisseur d’identité n’a pas vérifié votre adresse e-mail.',
     'The identity provider did not verify your e-mail address.',

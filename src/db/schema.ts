@@ -403,6 +403,10 @@ export interface FederatedIdentityTable {
   siret: string | null;
   linked_at: string;
   last_login_at: string | null;
+  /** Set by an administrator's revocation: the subject is refused and cannot be linked again. */
+  revoked_at: string | null;
+  /** The account (or `system:<id>`) that revoked it. */
+  revoked_by: string | null;
 }
 
 /** One federated sign-in under way, bound to a browser cookie whose secret is stored as SHA-256. */

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../../src/http/authenticate.js';
 import { FEDERATION_COOKIE } from '../../src/modules/sign-in/federation/federation.routes.js';
-import { grantRole, makeScene } from '../helpers/factories.js';
+import { grantRole, issueToken, makeAccount, makeOrganisation, makeScene } from '../helpers/factories.js';
 import {
   CHROME_UA,
   ORIGIN,
@@ -430,6 +430,96 @@ describe('federated sign-in through a ProConnect-like upstream', () => {
       .where('account_id', '=', account.id)
       .execute();
     expect(links.map((l) => l.subject)).toEqual([sub]);
+  });
+
+  it('lets an administrator list, revoke and restore a federated identity; a revoked one signs in nobody and links no other', async () => {
+    const { account, sub } = await person('fed.flo@ml.test');
+    loginAs(sub, 'eidas3', ['hwk']);
+    const b = browser();
+    expect(await b.signIn()).toBe('/account');
+    const admin = { authorization: `Bearer ${scene.adminToken}` };
+    const listed = await t.app.inject({
+      url: `/api/v1/accounts/${account.id}/federated-identities`,
+      headers: admin,
+    });
+    expect(listed.statusCode, listed.body).toBe(200);
+    const [identity] = listed.json().items;
+    expect(identity).toMatchObject({
+      accountId: account.id,
+      issuer: upstream.issuer,
+      subject: sub,
+      revokedAt: null,
+    });
+
+    // Someone of another structure, without account.suspend over this one, sees no such identity.
+    const elsewhere = await makeOrganisation(t.database.db, {
+      parent: scene.network,
+      kind: 'mission_locale',
+    });
+    const outsider = await makeAccount(t.database.db, {
+      organisationId: elsewhere.id,
+      email: 'fed.outsider@ml.test',
+    });
+    await grantRole(t.database.db, outsider.id, 'account_manager', elsewhere.id);
+    const outsiderAuth = {
+      authorization: `Bearer ${await issueToken(t.database.db, 'account', outsider.id)}`,
+    };
+    const peek = await t.app.inject({
+      url: `/api/v1/accounts/${account.id}/federated-identities`,
+      headers: outsiderAuth,
+    });
+    expect(peek.statusCode).toBe(404);
+    const meddle = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/federated-identities/${identity.id}/revoke`,
+      headers: outsiderAuth,
+      payload: { reason: 'not mine to revoke' },
+    });
+    expect([meddle.statusCode, meddle.json().error.code]).toEqual([404, 'FEDERATED_IDENTITY_NOT_FOUND']);
+    expect((await eventsOf(t, 'federation.revoked')).at(-1)).toMatchObject({
+      outcome: 'denied',
+      reason: 'FEDERATED_IDENTITY_NOT_FOUND',
+    });
+
+    const revoked = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/federated-identities/${identity.id}/revoke`,
+      headers: admin,
+      payload: { reason: 'compte ProConnect compromis' },
+    });
+    expect(revoked.statusCode, revoked.body).toBe(200);
+    expect(revoked.json().revokedAt).not.toBeNull();
+    expect((await eventsOf(t, 'federation.revoked')).at(-1)).toMatchObject({
+      outcome: 'success',
+      target: { type: 'account', id: account.id },
+      data: { federatedIdentityId: identity.id },
+    });
+    // The federated session it had opened is over, at once.
+    expect((await b.vigie('GET', '/api/v1/accounts/me')).statusCode).toBe(401);
+    const again = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/federated-identities/${identity.id}/revoke`,
+      headers: admin,
+      payload: { reason: 'twice' },
+    });
+    expect([again.statusCode, again.json().error.code]).toEqual([409, 'FEDERATED_IDENTITY_ALREADY_REVOKED']);
+
+    // Its logins are refused, and no other upstream identity takes its place by the rule.
+    expect(await browser().signIn()).toBe('/sign-in/federation?error=FEDERATED_IDENTITY_REVOKED');
+    upstream.users.set('sub-flo-bis', { email: 'fed.flo@ml.test', siret: SIRET });
+    loginAs('sub-flo-bis', 'eidas3', ['hwk']);
+    expect(await browser().signIn()).toBe('/sign-in/federation?error=FEDERATED_ACCOUNT_ALREADY_LINKED');
+
+    const restored = await t.app.inject({
+      method: 'POST',
+      url: `/api/v1/federated-identities/${identity.id}/restore`,
+      headers: admin,
+      payload: { reason: 'compte ProConnect rétabli' },
+    });
+    expect(restored.statusCode, restored.body).toBe(200);
+    expect(restored.json().revokedAt).toBeNull();
+    loginAs(sub, 'eidas3', ['hwk']);
+    expect(await browser().signIn()).toBe('/account');
   });
 
   it('asks the upstream again for the acr a partner account needs, and refuses when it still falls short', async () => {

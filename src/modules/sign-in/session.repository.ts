@@ -51,7 +51,7 @@ export async function endSessionsOf(
   accountId: string,
   at: string,
   reason: string,
-  filter: { credentialId?: string; exceptId?: string } = {},
+  filter: { credentialId?: string; exceptId?: string; method?: string } = {},
 ): Promise<string[]> {
   let query = db
     .selectFrom('sessions')
@@ -60,6 +60,7 @@ export async function endSessionsOf(
     .where('ended_at', 'is', null);
   if (filter.credentialId !== undefined) query = query.where('passkey_id', '=', filter.credentialId);
   if (filter.exceptId !== undefined) query = query.where('id', '<>', filter.exceptId);
+  if (filter.method !== undefined) query = query.where('method', '=', filter.method);
   const ids = (await query.execute()).map((r) => r.id);
   if (ids.length === 0) return [];
   await db

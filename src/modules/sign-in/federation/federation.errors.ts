@@ -14,6 +14,7 @@ export type FederationRefusal =
   | 'FEDERATED_ACCOUNT_INACTIVE'
   | 'FEDERATED_ACCOUNT_MISMATCH'
   | 'FEDERATED_ACCOUNT_ALREADY_LINKED'
+  | 'FEDERATED_IDENTITY_REVOKED'
   | 'FEDERATED_EMAIL_UNVERIFIED'
   | 'FEDERATED_EMAIL_CHANGED'
   | 'FEDERATED_SIRET_MISMATCH'
@@ -29,6 +30,10 @@ const MESSAGES: Record<FederationRefusal, [number, string]> = {
   FEDERATED_ACCOUNT_INACTIVE: [403, 'the Vigie account for this identity is not active or not approved'],
   FEDERATED_ACCOUNT_MISMATCH: [403, 'the identity provider signed in someone else; start again'],
   FEDERATED_ACCOUNT_ALREADY_LINKED: [409, 'this Vigie account is already linked to another identity'],
+  FEDERATED_IDENTITY_REVOKED: [
+    403,
+    'an administrator revoked this identity for Vigie; ask your administrator',
+  ],
   FEDERATED_EMAIL_UNVERIFIED: [403, 'the identity provider did not verify this e-mail address'],
   FEDERATED_EMAIL_CHANGED: [
     403,

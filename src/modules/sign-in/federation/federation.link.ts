@@ -37,6 +37,7 @@ export async function accountFor(
   let candidate: repo.LinkCandidate | undefined;
   if (link) {
     seen(link.account_id);
+    if (link.revoked_at !== null) throw refused('FEDERATED_IDENTITY_REVOKED');
     if (email !== link.email) throw refused('FEDERATED_EMAIL_CHANGED');
     candidate = await repo.findCandidate(deps.db, link.account_id);
   } else {
@@ -99,6 +100,8 @@ export async function linkOrTouch(
     siret: found.siret,
     linked_at: at,
     last_login_at: at,
+    revoked_at: null,
+    revoked_by: null,
   });
   ctx.emit({
     kind: 'federation.linked',

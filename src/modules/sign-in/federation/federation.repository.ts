@@ -101,6 +101,32 @@ export async function insertLink(db: Executor, row: FederatedIdentityRow): Promi
   await db.insertInto('federated_identities').values(row).execute();
 }
 
+/** An account's federated identities, oldest first (revoked ones included). */
+export async function listLinksOfAccount(db: Executor, accountId: string): Promise<FederatedIdentityRow[]> {
+  return db
+    .selectFrom('federated_identities')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .orderBy('linked_at')
+    .orderBy('id')
+    .execute();
+}
+
+/** Marks a link revoked or restored; false when it already was (a concurrent command won). */
+export async function setLinkRevoked(
+  db: Executor,
+  id: string,
+  revoked: { at: string; by: string } | null,
+): Promise<boolean> {
+  const r = await db
+    .updateTable('federated_identities')
+    .set({ revoked_at: revoked?.at ?? null, revoked_by: revoked?.by ?? null })
+    .where('id', '=', id)
+    .where('revoked_at', revoked ? 'is' : 'is not', null)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 export async function touchLink(db: Executor, id: string, at: string): Promise<void> {
   await db.updateTable('federated_identities').set({ last_login_at: at }).where('id', '=', id).execute();
 }

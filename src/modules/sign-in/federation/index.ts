@@ -4,6 +4,8 @@ import type { SignInBrake } from '../sign-in.brake.js';
 import type { SignInDeps } from '../sign-in.deps.js';
 import type { SessionService } from '../session.service.js';
 import { createUpstreamClient } from './federation.client.js';
+import { createFederationLinks } from './federation-links.service.js';
+import { federationLinkRoutes } from './federation-links.routes.js';
 import { createFederationPasskeyStep } from './federation-passkey.service.js';
 import { federationRoutes } from './federation.routes.js';
 import { createFederationService, type Upstream } from './federation.service.js';
@@ -36,10 +38,13 @@ export function createFederation(
     sessions: parts.sessions,
     brake: parts.brake,
   });
+  const links = createFederationLinks(deps);
   return {
     federation,
     passkeyStep,
+    links,
     routes(app: FastifyInstance) {
+      federationLinkRoutes(app, { links });
       federationRoutes(app, {
         federation,
         passkeyStep,

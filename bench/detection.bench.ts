@@ -248,7 +248,7 @@ async function main() {
   const packSize = d1Engine.rules.length;
   cases.push(caseOf('json-parse-only', d1.a, { avgEventBytes: Math.round(avgBytes) }));
   cases.push(caseOf(`vigie-engine-default-pack (${packSize} rules)`, d1.b));
-  ratios.push(ratio('D1', 'engine incl. JSON.parse ÷ JSON.parse only', d1.ratio, '>= 0.4'));
+  ratios.push(ratio('D1', 'engine incl. JSON.parse ÷ JSON.parse only', d1.ratio, '>= 0.5'));
   const engineRate = d1.b;
 
   const e50 = engineWith(50 - packSize);
@@ -312,6 +312,7 @@ async function main() {
     p50us: d4.p50 * 1e6,
     p99us: d4.p99 * 1e6,
     samples: d4.samples,
+    retriedAfter429: d4.retried,
   });
   ratios.push(ratio('D4', 'event accepted (HTTP) → alert visible via API, p99 seconds', d4.p99, '<= 1'));
 
@@ -328,7 +329,7 @@ async function main() {
 }
 
 /** D4 over a real listening server, SQLite, the default pack and the system clock. */
-async function endToEnd(): Promise<{ p50: number; p99: number; samples: number }> {
+async function endToEnd(): Promise<{ p50: number; p99: number; samples: number; retried: number }> {
   const database = await createTestDatabase();
   const config = parseConfig({
     VIGIE_DATA_DIR: database.url.slice('sqlite:'.length, -'/vigie.db'.length),
@@ -363,23 +364,32 @@ async function endToEnd(): Promise<{ p50: number; p99: number; samples: number }
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const times: number[] = [];
+    let retried = 0;
     for (let i = 0; i < samples; i++) {
-      const t = performance.now();
-      const res = await fetch(`${base}/api/v1/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify([
-          {
-            class_uid: 6003,
-            activity_id: 2,
-            time: Date.now(),
-            metadata: { uid: `d4-${i}` },
-            actor: { user: { uid: agents[i]!.id } },
-            resources: [{ uid: decoys[i]!.id }],
-          },
-        ]),
-      });
-      if (res.status !== 200) throw new Error(`ingest answered ${res.status}`);
+      let t = 0;
+      // D4 starts when the event is accepted: a 429 (journal or detection busy, which a loaded
+      // machine sees at start) is retried after its Retry-After, as the API asks clients to.
+      for (let attempt = 0; ; attempt++) {
+        t = performance.now();
+        const res = await fetch(`${base}/api/v1/events`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${appToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify([
+            {
+              class_uid: 6003,
+              activity_id: 2,
+              time: Date.now(),
+              metadata: { uid: `d4-${i}` },
+              actor: { user: { uid: agents[i]!.id } },
+              resources: [{ uid: decoys[i]!.id }],
+            },
+          ]),
+        });
+        if (res.status === 200) break;
+        if (res.status !== 429 || attempt >= 20) throw new Error(`ingest answered ${res.status}`);
+        retried++;
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+      }
       for (let k = 0; k < 1000; k++) {
         const list = await fetch(
           `${base}/api/v1/alerts?ruleId=vigie.honeytoken-touched&entityId=${agents[i]!.id}`,
@@ -392,7 +402,7 @@ async function endToEnd(): Promise<{ p50: number; p99: number; samples: number }
       times.push((performance.now() - t) / 1000);
     }
     times.sort((a, b) => a - b);
-    return { p50: percentile(times, 50), p99: percentile(times, 99), samples };
+    return { p50: percentile(times, 50), p99: percentile(times, 99), samples, retried };
   } finally {
     await app.close();
     await container.stop();

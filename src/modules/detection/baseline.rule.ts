@@ -57,7 +57,7 @@ export function baselineBehaviour(base: RuleBase): RuleBehaviour {
     );
   const field = b.field ? compileField(b.field, base.virtual) : undefined;
   const minPeers = b.minPeers ?? 20;
-  const states = new EntityStates<DayState>(base.env.directory, base.doc.entity === 'account');
+  const states = new EntityStates<DayState>(base.env.directory, base.doc.entity);
   const peers = new Map<string, PeerState>();
 
   const peerThreshold = (group: string | undefined): number | undefined => {

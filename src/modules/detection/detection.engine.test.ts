@@ -111,6 +111,48 @@ describe('detection engine and time', () => {
     expect(engine.stats().stateKeys).toBe(before - 1);
   });
 
+  it('keeps the state of rules keyed by one application in one record, apart per rule, and forgets it', () => {
+    const directory = new EntityDirectory();
+    const env = { directory, geo };
+    const engine = new DetectionEngine(env, { latenessMs: 3_600_000 });
+    const problems: RuleProblem[] = [];
+    const appRules = ['t.app-count', 't.app-distinct'].map(
+      (id, i) => `
+id: ${id}
+title: ${id}
+level: high
+tags: [attack.t1213]
+type: ${i === 0 ? 'event_count' : 'value_count'}
+entity: application
+kinds: [record.read]
+correlation: { timespan: 10m, ${i === 0 ? '' : 'field: target.id, '}condition: { gte: 3 } }
+`,
+    );
+    engine.setRules(compileRuleText(appRules.join('---\n'), 'app.yaml', env, problems).map((l) => l.rule));
+    expect(problems).toEqual([]);
+    const read = (app: string, record: string, at: number): VigieEvent => ({
+      id: `e${++n}`,
+      time: new Date(at).toISOString(),
+      kind: 'record.read',
+      actor: { type: 'application', id: app },
+      target: { type: 'record', id: record },
+      outcome: 'success',
+      source: app,
+    });
+    // Three reads of one record: the count reaches 3, the distinct count stays at 1.
+    const same = [0, 1, 2].flatMap((i) => engine.process(read('app-a', 'R1', T0 + i * MIN), false));
+    expect(ids(same)).toEqual(['t.app-count']);
+    // Another application's reads start from nothing in their own record.
+    const other = ['R1', 'R2', 'R3'].flatMap((r, i) => engine.process(read('app-b', r, T0 + i * MIN), false));
+    expect(ids(other).sort()).toEqual(['t.app-count', 't.app-distinct']);
+    expect(engine.stats().stateKeys).toBe(4);
+    engine.process(read('app-c', 'R9', T0 + 2 * HOUR), false);
+    engine.sweep();
+    engine.sweep();
+    // Both records of the idle applications are gone; the live one holds one state per rule.
+    expect(engine.stats().stateKeys).toBe(2);
+  });
+
   it('does not raise twice for the same late cluster sent out of order', () => {
     const engine = engineWith(() => T0);
     const times = [10, 2, 6, 4, 8].map((m) => T0 - 20 * HOUR + m * MIN);

@@ -41,7 +41,7 @@ export function enumerationBehaviour(base: RuleBase): RuleBehaviour {
   if (!c) throw new RuleSyntaxError('an enumeration rule needs an enumeration block');
   const span = durationMs(c.timespan);
   const field = compileField(c.field, base.virtual);
-  const runs = new EntityStates<RunState>(base.env.directory, base.doc.entity === 'account');
+  const runs = new EntityStates<RunState>(base.env.directory, base.doc.entity);
   let epoch = 0;
   const open = (n: number, t: number): RunState => ({
     last: n,

@@ -25,12 +25,13 @@ export function firstSeenBehaviour(base: RuleBase): RuleBehaviour {
   const value = compileField(f.value, base.virtual);
   const extra = (f.key ?? []).map((k) => compileField(k, base.virtual));
   const maxValues = f.maxValues ?? 50;
-  const accountKeyed = base.doc.entity === 'account';
   // Per entity, then per sub-key (e.g. the session): nested maps, no key string built per event.
   const plain =
-    extra.length === 0 ? new EntityStates<SeenState>(base.env.directory, accountKeyed) : undefined;
+    extra.length === 0 ? new EntityStates<SeenState>(base.env.directory, base.doc.entity) : undefined;
   const nested =
-    extra.length > 0 ? new EntityStates<Map<string, SeenState>>(base.env.directory, accountKeyed) : undefined;
+    extra.length > 0
+      ? new EntityStates<Map<string, SeenState>>(base.env.directory, base.doc.entity)
+      : undefined;
   const subKeyOf = (e: VigieEvent): string | undefined => {
     if (extra.length === 1) return scalarString(extra[0]!(e));
     const parts: string[] = [];
@@ -104,7 +105,7 @@ export function geoBehaviour(base: RuleBase): RuleBehaviour {
   if (!g) throw new RuleSyntaxError('a geo rule needs a geo block');
   const maxSpeed = g.maxSpeedKmh ?? 900;
   const minDistance = g.minDistanceKm ?? 500;
-  const states = new EntityStates<GeoState>(base.env.directory, base.doc.entity === 'account');
+  const states = new EntityStates<GeoState>(base.env.directory, base.doc.entity);
   return {
     horizonMs: Infinity,
     evaluate(self, view) {

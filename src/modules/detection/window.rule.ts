@@ -77,7 +77,7 @@ export function windowBehaviour(base: RuleBase, distinctCount: boolean): RuleBeh
   const valueOf = c.field ? compileField(c.field, base.virtual) : undefined;
   const groups = new EntityStates<CountGroup>(
     base.env.directory,
-    base.doc.entity === 'account' && (c.groupBy ?? []).length === 0,
+    (c.groupBy ?? []).length === 0 ? base.doc.entity : undefined,
   );
   let epoch = 0;
   const open = (entity: string, t: number): CountGroup => ({

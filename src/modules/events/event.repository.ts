@@ -1,5 +1,6 @@
-import { CompiledQuery } from 'kysely';
-import { dialectOf, type Dialect, type Executor } from '../../db/database.js';
+import type { CompiledQuery } from 'kysely';
+import { compileBulkInsert, type BulkColumn } from '../../db/bulk-insert.js';
+import type { Executor } from '../../db/database.js';
 import type { EventTable } from '../../db/schema.js';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import type { VigieEvent } from '../../shared/event.js';
@@ -45,92 +46,28 @@ export async function insertEvents(
   return inserted;
 }
 
-/** The columns an append writes, in the order of compileInsertEvents' parameters. */
-const COLUMNS = [
-  'id',
-  'time',
-  'kind',
-  'actor_type',
-  'actor_id',
-  'target_type',
-  'target_id',
-  'organisation_id',
-  'outcome',
-  'source',
-  'origin',
-  'payload',
-] as const;
+/** The columns an append writes: every one but `seq` (assigned) and `leaf_index` (integration). */
+const EVENT_COLUMNS: ReadonlyArray<BulkColumn<VigieEvent>> = [
+  { name: 'id', pgType: 'text', value: (e) => e.id },
+  { name: 'time', pgType: 'text', value: (e) => e.time },
+  { name: 'kind', pgType: 'text', value: (e) => e.kind },
+  { name: 'actor_type', pgType: 'text', value: (e) => e.actor.type },
+  { name: 'actor_id', pgType: 'text', value: (e) => e.actor.id },
+  { name: 'target_type', pgType: 'text', value: (e) => e.target?.type ?? null },
+  { name: 'target_id', pgType: 'text', value: (e) => e.target?.id ?? null },
+  { name: 'organisation_id', pgType: 'text', value: (e) => e.organisationId ?? null },
+  { name: 'outcome', pgType: 'text', value: (e) => e.outcome },
+  { name: 'source', pgType: 'text', value: (e) => e.source ?? 'vigie' },
+  { name: 'origin', pgType: 'text', value: () => PROCESS_ORIGIN },
+  { name: 'payload', pgType: 'text', value: (e) => canonicalJson(e) },
+];
 
 /**
- * Rows per statement: a chunk of INSERT_CHUNK, then the rest as powers of two (399 = 256 + 128 + 8 +
- * 4 + 2 + 1). So a few statement texts serve every batch size, and SQLite's writer keeps them all
- * prepared instead of preparing a new 400-row statement for each batch's tail.
- */
-function chunkSizes(n: number): number[] {
-  const sizes: number[] = [];
-  let left = n;
-  while (left >= INSERT_CHUNK) {
-    sizes.push(INSERT_CHUNK);
-    left -= INSERT_CHUNK;
-  }
-  for (let size = 256; size >= 1; size >>= 1) {
-    if (left >= size) {
-      sizes.push(size);
-      left -= size;
-    }
-  }
-  return sizes;
-}
-
-const insertSql = new Map<string, string>();
-
-/** `insert into "events" (…) values (…), …` for `rows` rows, in the dialect's placeholders. */
-function insertText(dialect: Dialect, rows: number): string {
-  const key = `${dialect}:${rows}`;
-  let text = insertSql.get(key);
-  if (text === undefined) {
-    const tuples: string[] = [];
-    for (let r = 0; r < rows; r++) {
-      const marks = COLUMNS.map((_, c) => (dialect === 'postgres' ? `$${r * COLUMNS.length + c + 1}` : '?'));
-      tuples.push(`(${marks.join(', ')})`);
-    }
-    text = `insert into "events" (${COLUMNS.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
-    insertSql.set(key, text);
-  }
-  return text;
-}
-
-/**
- * The statements of insertEvents (without duplicates handling), compiled: for writeAtomically. Built
- * by hand rather than by Kysely's builder, which costs more per decision than deciding it (it
- * copies and freezes a node per value): the same SQL Kysely would write, parameters in place.
+ * The statements of insertEvents (without duplicates handling), compiled: for writeAtomically (the
+ * decision recorder's batches). The same rows as toRow, built without Kysely's builder.
  */
 export function compileInsertEvents(db: Executor, events: readonly VigieEvent[]): CompiledQuery[] {
-  const dialect = dialectOf(db);
-  const queries: CompiledQuery[] = [];
-  let at = 0;
-  for (const size of chunkSizes(events.length)) {
-    const params = new Array<unknown>(size * COLUMNS.length);
-    let p = 0;
-    for (let i = at; i < at + size; i++) {
-      const e = events[i]!;
-      params[p++] = e.id;
-      params[p++] = e.time;
-      params[p++] = e.kind;
-      params[p++] = e.actor.type;
-      params[p++] = e.actor.id;
-      params[p++] = e.target?.type ?? null;
-      params[p++] = e.target?.id ?? null;
-      params[p++] = e.organisationId ?? null;
-      params[p++] = e.outcome;
-      params[p++] = e.source ?? 'vigie';
-      params[p++] = PROCESS_ORIGIN;
-      params[p++] = canonicalJson(e);
-    }
-    at += size;
-    queries.push(CompiledQuery.raw(insertText(dialect, size), params));
-  }
-  return queries;
+  return compileBulkInsert(db, 'events', EVENT_COLUMNS, events);
 }
 
 export async function findEventById(db: Executor, id: string): Promise<VigieEvent | undefined> {

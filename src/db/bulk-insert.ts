@@ -34,13 +34,27 @@ export function sqliteChunkSizes(n: number): number[] {
 
 const texts = new Map<string, string>();
 
+/** `on conflict (column) do nothing`, and the column to return for each row inserted. */
+export interface BulkOptions {
+  readonly ignoreConflictOn?: string;
+  readonly returning?: string;
+}
+
 function statementText(
   dialect: Dialect,
   table: string,
   columns: readonly BulkColumn<never>[],
   rows: number,
+  options: BulkOptions,
 ): string {
-  const key = `${dialect}:${table}:${columns.map((c) => c.name).join(',')}:${dialect === 'postgres' ? 0 : rows}`;
+  const key = [
+    dialect,
+    table,
+    columns.map((c) => c.name).join(','),
+    dialect === 'postgres' ? 0 : rows,
+    options.ignoreConflictOn ?? '',
+    options.returning ?? '',
+  ].join(':');
   let text = texts.get(key);
   if (text !== undefined) return text;
   const names = columns.map((c) => `"${c.name}"`).join(', ');
@@ -53,6 +67,9 @@ function statementText(
     const tuple = `(${columns.map(() => '?').join(', ')})`;
     text = `insert into "${table}" (${names}) values ${Array.from({ length: rows }, () => tuple).join(', ')}`;
   }
+  if (options.ignoreConflictOn !== undefined)
+    text += ` on conflict ("${options.ignoreConflictOn}") do nothing`;
+  if (options.returning !== undefined) text += ` returning "${options.returning}"`;
   texts.set(key, text);
   return text;
 }
@@ -68,6 +85,7 @@ export function compileBulkInsert<R>(
   table: string,
   columns: readonly BulkColumn<R>[],
   rows: readonly R[],
+  options: BulkOptions = {},
 ): CompiledQuery[] {
   if (rows.length === 0) return [];
   const dialect = dialectOf(db);
@@ -77,7 +95,7 @@ export function compileBulkInsert<R>(
       const row = rows[r]!;
       for (let c = 0; c < columns.length; c++) arrays[c]![r] = columns[c]!.value(row);
     }
-    return [CompiledQuery.raw(statementText(dialect, table, columns, rows.length), arrays)];
+    return [CompiledQuery.raw(statementText(dialect, table, columns, rows.length, options), arrays)];
   }
   const queries: CompiledQuery[] = [];
   let at = 0;
@@ -89,7 +107,7 @@ export function compileBulkInsert<R>(
       for (const column of columns) params[p++] = column.value(row);
     }
     at += size;
-    queries.push(CompiledQuery.raw(statementText(dialect, table, columns, size), params));
+    queries.push(CompiledQuery.raw(statementText(dialect, table, columns, size, options), params));
   }
   return queries;
 }

@@ -14,23 +14,36 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'string':
       return JSON.stringify(value);
-    case 'object': {
-      if (Array.isArray(value)) {
-        return `[${value
-          .map((item: unknown) => {
-            if (item === undefined) throw new TypeError('canonical JSON cannot hold undefined in an array');
-            return canonicalJson(item);
-          })
-          .join(',')}]`;
-      }
+    case 'object':
+      // Plain loops and concatenation: every journal event goes through here (each decision's
+      // included), and map/filter/join allocate an array per level.
+      if (Array.isArray(value)) return canonicalArray(value as unknown[]);
       if (value instanceof Date) return JSON.stringify(value.toISOString());
-      const record = value as Record<string, unknown>;
-      const keys = Object.keys(record)
-        .filter((k) => record[k] !== undefined)
-        .sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
-    }
+      return canonicalObject(value as Record<string, unknown>);
     default:
       throw new TypeError(`canonical JSON cannot hold a ${typeof value}`);
   }
+}
+
+function canonicalArray(items: readonly unknown[]): string {
+  let out = '[';
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === undefined) throw new TypeError('canonical JSON cannot hold undefined in an array');
+    out += i === 0 ? canonicalJson(item) : `,${canonicalJson(item)}`;
+  }
+  return `${out}]`;
+}
+
+function canonicalObject(record: Record<string, unknown>): string {
+  const keys = Object.keys(record).sort();
+  let out = '{';
+  let first = true;
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }

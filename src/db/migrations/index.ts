@@ -10,6 +10,7 @@ import * as totp from './0007_totp.js';
 import * as oidcProvider from './0008_oidc_provider.js';
 import * as federation from './0010_federation.js';
 import * as stepUpRecovery from './0011_step_up_recovery.js';
+import * as eventsHotPath from './0012_events_hot_path.js';
 import * as federatedRevocation from './0014_federated_identity_revocation.js';
 
 /**
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '0008_oidc_provider': oidcProvider,
   '0010_federation': federation,
   '0011_step_up_recovery': stepUpRecovery,
+  '0012_events_hot_path': eventsHotPath,
   '0014_federated_identity_revocation': federatedRevocation,
 };

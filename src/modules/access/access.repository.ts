@@ -1,4 +1,5 @@
 import type { CompiledQuery } from 'kysely';
+import { compileBulkInsert, type BulkColumn } from '../../db/bulk-insert.js';
 import type { Executor } from '../../db/database.js';
 import type {
   AccessControlTable,
@@ -16,7 +17,6 @@ import type {
  */
 
 const PAGE = 5000;
-const INSERT_CHUNK = 400;
 
 /** Visits a table in keyset pages by id; `fetch` reads the page after the given id (or the first). */
 async function eachPage<T extends { id: string }>(
@@ -198,20 +198,23 @@ export async function insertDisclosures(db: Executor, rows: readonly AccessDiscl
   for (const q of compileInsertDisclosures(db, rows)) await db.executeQuery(q);
 }
 
-/** The statements of insertDisclosures, compiled: for writeAtomically. */
+const DISCLOSURE_COLUMNS: ReadonlyArray<BulkColumn<AccessDisclosureTable>> = [
+  { name: 'event_id', pgType: 'text', value: (r) => r.event_id },
+  { name: 'time', pgType: 'text', value: (r) => r.time },
+  { name: 'record_id', pgType: 'text', value: (r) => r.record_id },
+  { name: 'account_id', pgType: 'text', value: (r) => r.account_id },
+  { name: 'organisation_id', pgType: 'text', value: (r) => r.organisation_id },
+  { name: 'application_id', pgType: 'text', value: (r) => r.application_id },
+  { name: 'break_glass', pgType: 'integer', value: (r) => r.break_glass },
+  { name: 'justification', pgType: 'text', value: (r) => r.justification },
+];
+
+/** The statements of insertDisclosures, compiled: for writeAtomically (the decision recorder's batches). */
 export function compileInsertDisclosures(
   db: Executor,
   rows: readonly AccessDisclosureTable[],
 ): CompiledQuery[] {
-  const queries: CompiledQuery[] = [];
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK)
-    queries.push(
-      db
-        .insertInto('access_disclosures')
-        .values(rows.slice(i, i + INSERT_CHUNK))
-        .compile(),
-    );
-  return queries;
+  return compileBulkInsert(db, 'access_disclosures', DISCLOSURE_COLUMNS, rows);
 }
 
 /** Disclosures at or after `since`, oldest first, in pages (to rebuild budget windows). */

@@ -22,9 +22,9 @@ export interface RecorderOptions {
  * Appends decision events (and the disclosures they counted) to the journal in batches: one
  * transaction per batch of up to `maxBatch` decisions or every `intervalMs`, then publishes the
  * batch on the bus. A batch is one message to SQLite's writer thread (writeAtomically). While one
- * batch is written the next one grows: under load batches get large, and a large batch writes
- * fewer index pages per decision (the journal's actor and target indexes take random inserts). Decisions are answered before their batch commits, so decision throughput is
- * bound by the PDP, not by commits; a crash can lose at most the last interval's decisions, which is
+ * batch is written the next one grows: under load batches get large, and a large batch means fewer
+ * commits (each waits for a disk flush). Decisions are answered before their batch commits, so
+ * decision throughput is bound by the PDP, not by commits; a crash can lose at most the last interval's decisions, which is
  * the price of not making each one wait for a disk flush. A failed batch is kept and retried.
  */
 interface Entry {

@@ -10,6 +10,7 @@ import * as totp from './0007_totp.js';
 import * as oidcProvider from './0008_oidc_provider.js';
 import * as federation from './0010_federation.js';
 import * as stepUpRecovery from './0011_step_up_recovery.js';
+import * as riskObservations from './0013_risk_observations.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -27,4 +28,5 @@ export const migrations: Record<string, Migration> = {
   '0008_oidc_provider': oidcProvider,
   '0010_federation': federation,
   '0011_step_up_recovery': stepUpRecovery,
+  '0013_risk_observations': riskObservations,
 };

@@ -76,7 +76,7 @@ export const RISK_RULES = {
   ),
   application: riskRule(
     'vigie.risk.application',
-    'Plusieurs comptes à risque à travers une application / Several accounts at risk through one application',
+    'Application à risque (plusieurs de ses comptes, ou elle-même) / Application at risk (several of its accounts, or itself)',
     'application',
     'critical',
   ),
@@ -183,7 +183,12 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
         },
       },
     };
-    return [{ finding, responses: rungs.map((r) => ({ action: r.action })), why }];
+    // A higher rung renews the step-up as well: whoever holds the account since the first one
+    // (a sign-in in between satisfied it) meets it again on the next act.
+    const actions = rungs.map((r) => r.action);
+    if (!actions.includes('require_step_up') && !actions.includes('suspend_account'))
+      actions.unshift('require_step_up');
+    return [{ finding, responses: actions.map((action) => ({ action })), why }];
   }
 
   /**
@@ -191,13 +196,29 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
    * organisation's and its application's accounts at risk. Enough of them is evidence about the
    * organisation or the partner application; a business application is never acted on for its users.
    */
+  /**
+   * The account an at-risk account counts as for its groups: the oldest ancestor of its creation
+   * chain in the directory. Accounts one compromised manager created are one actor's footprint, not
+   * independent evidence about their organisation.
+   */
+  function lineageRoot(accountId: string): string {
+    let current = accountId;
+    for (let i = 0; i < 8; i++) {
+      const parent = deps.directory.account(current)?.createdBy;
+      if (!parent || !deps.directory.account(parent)) break;
+      current = parent;
+    }
+    return current;
+  }
+
   async function groupAlerts(
-    accountId: string,
+    atRisk: string,
     organisationId: string | undefined,
     nowMs: number,
     evidence: readonly string[],
   ): Promise<RiskRaise[]> {
     const out: RiskRaise[] = [];
+    const accountId = lineageRoot(atRisk);
     if (organisationId) {
       const n = organisations.mark(organisationId, accountId, nowMs);
       if (n === policy.groupAccounts) {
@@ -217,7 +238,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
         });
       }
     }
-    const app = lastContext.get(accountId)?.app;
+    const app = lastContext.get(atRisk)?.app;
     if (app && (await deps.applicationKind(app)) === 'partner') {
       const n = applications.mark(app, accountId, nowMs);
       if (n === policy.groupAccounts) {
@@ -275,6 +296,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
     const key = `${finding.entity.type}:${finding.entity.id}`;
     if (!ledger.add(key, c)) return [];
     await persist(finding.entity, finding.organisationId, c, ledger.score(key, nowMs));
+    if (finding.entity.type === 'application') return applicationAlert(finding, key, nowMs);
     if (!isAccount) return [];
     const ctx = lastContext.get(finding.entity.id);
     if (ctx?.session) ledger.add(`session:${ctx.session}`, c);
@@ -296,6 +318,31 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
         );
     }
     return raised;
+  }
+
+  /**
+   * An application's own risk (its volume, its own calls): an alert and a freeze for a partner
+   * application; for a business application, whose volume is its users', an observation only.
+   */
+  async function applicationAlert(finding: Finding, key: string, nowMs: number): Promise<RiskRaise[]> {
+    if ((await deps.applicationKind(finding.entity.id)) !== 'partner') return [];
+    if (ledger.climb(key, nowMs).length === 0) return [];
+    const signals = ledger.contributions(key, nowMs).map((c) => ({ ...c, now: decayed(policy, c, nowMs) }));
+    const score = ledger.score(key, nowMs);
+    return [
+      {
+        finding: {
+          rule: RISK_RULES.application,
+          entity: finding.entity,
+          organisationId: finding.organisationId,
+          evidence: [...new Set(signals.flatMap((s) => s.evidence))].slice(-MAX_ALERT_EVIDENCE),
+          timeMs: nowMs,
+          summary: { risk: { score: Math.round(score * 10) / 10, alertAt: policy.alertAt } },
+        },
+        responses: [{ action: 'freeze_budgets', target: 'application' }],
+        why: whyRisk(finding.entity, score, policy.alertAt, policy.halfLifeMs, signals),
+      },
+    ];
   }
 
   /** A high-confidence rule alerted on an account: it counts for its organisation and application. */

@@ -62,13 +62,8 @@ describe('risk-based alerting and graduated responses', () => {
     expect(e.data.networkSource).toBe('application');
   });
 
-  it('turns 20 out-of-caseload refusals into a risk alert with a step-up, and leaves the business application alone', async () => {
-    for (const id of far.slice(0, 20)) {
-      const res = await evaluate(t, s.businessToken, read(s.advisor.id, id, context));
-      expect(res.json().decision).toBe(false);
-    }
-    await detectionOf(t).settled();
-    const alerts = (
+  const alertsOfAdvisor = async () =>
+    (
       await t.app.inject({
         url: `/api/v1/alerts?ruleId=${RISK_RULES.account.id}&entityId=${s.advisor.id}`,
         headers: auth(analystToken),
@@ -85,26 +80,46 @@ describe('risk-based alerting and graduated responses', () => {
         };
       };
     }>;
+  const responsesOf = async (alertId: string) =>
+    (
+      (await t.app.inject({ url: `/api/v1/alerts/${alertId}/responses`, headers: auth(analystToken) })).json()
+        .items as Array<{
+        action: string;
+        status: string;
+        target: { id: string };
+        result: Record<string, unknown>;
+      }>
+    ).map((r) => [r.action, r.status, r.target.id, r.result]);
+
+  it('turns 10 out-of-caseload refusals into a risk alert with a step-up, and leaves the business application alone', async () => {
+    for (const id of far.slice(0, 9)) {
+      expect((await evaluate(t, s.businessToken, read(s.advisor.id, id, context))).json().decision).toBe(
+        false,
+      );
+    }
+    await detectionOf(t).settled();
+    // Nine refusals: below the signal, no alert.
+    expect(await alertsOfAdvisor()).toEqual([]);
+    expect((await evaluate(t, s.businessToken, read(s.advisor.id, far[9]!, context))).json().decision).toBe(
+      false,
+    );
+    await detectionOf(t).settled();
+    const alerts = await alertsOfAdvisor();
     expect(alerts).toHaveLength(1);
     const alert = alerts[0]!;
-    expect(alert.summary.risk.signals.map((x) => x.ruleId).sort()).toEqual([
-      'vigie.out-of-caseload-denials-burst',
-      'vigie.out-of-caseload-denials-start',
-    ]);
+    expect(alert.summary.risk.signals.map((x) => x.ruleId)).toEqual(['vigie.out-of-caseload-denials-start']);
     expect(alert.summary.risk.score).toBeGreaterThanOrEqual(alert.summary.risk.alertAt);
     expect(alert.evidence.length).toBeGreaterThan(0);
     // Why, what was done, how to undo: French and English.
     expect(alert.summary.explanation.why.fr).toContain('seuil');
-    expect(alert.summary.explanation.why.en).toContain('vigie.out-of-caseload-denials-burst');
+    expect(alert.summary.explanation.why.en).toContain('vigie.out-of-caseload-denials-start');
     expect(alert.summary.explanation.done.en).toContain('strong authentication');
     expect(alert.summary.explanation.undo.en).toContain('/undo');
-    const responses = (
-      await t.app.inject({ url: `/api/v1/alerts/${alert.id}/responses`, headers: auth(analystToken) })
-    ).json().items as Array<{ action: string; status: string; target: { id: string } }>;
-    expect(responses.map((r) => [r.action, r.status, r.target.id])).toEqual([
-      ['require_step_up', 'executed', s.advisor.id],
-    ]);
-    // The business application still serves the advisor's colleagues.
+    expect(await responsesOf(alert.id)).toEqual([['require_step_up', 'executed', s.advisor.id, {}]]);
+    // The next decision of the advisor asks for a step-up; the business application still serves
+    // its colleagues, and nothing is frozen.
+    const next = await evaluate(t, s.businessToken, read(s.advisor.id, s.ownPeople[1]!, context));
+    expect(next.json()).toMatchObject({ decision: false, context: { reasons: ['step_up_required'] } });
     const colleague = await evaluate(t, s.businessToken, read(s.colleagueB.id, s.otherPeople[0]!, context));
     expect(colleague.json().decision).toBe(true);
     const frozen = await t.database.db
@@ -115,16 +130,34 @@ describe('risk-based alerting and graduated responses', () => {
     expect(frozen).toEqual([]);
   });
 
+  it('climbs the ladder on the same alert as the search goes on: sessions ended, step-up renewed', async () => {
+    // The person steps up (a fresh strong sign-in), and goes on searching.
+    const stepped = { ...context, auth_time: t.clock.now().toISOString() };
+    for (const id of far.slice(10, 20)) {
+      const res = await evaluate(t, s.businessToken, read(s.advisor.id, id, stepped));
+      expect(res.json().context.reasons).toEqual(['not_in_caseload']);
+    }
+    await detectionOf(t).settled();
+    const alerts = await alertsOfAdvisor();
+    expect(alerts).toHaveLength(1);
+    expect(await responsesOf(alerts[0]!.id)).toEqual([
+      ['require_step_up', 'executed', s.advisor.id, {}],
+      ['require_step_up', 'executed', s.advisor.id, { renewed: true }],
+      ['revoke_tokens', 'executed', s.advisor.id, {}],
+    ]);
+    expect(alerts[0]!.summary.explanation.done.en).toContain('sessions and tokens ended');
+  });
+
   it("lists the account's observations and risk within the reader's scope only", async () => {
     const mine = await t.app.inject({
       url: `/api/v1/risk/entities/${s.advisor.id}`,
       headers: auth(analystToken),
     });
     expect(mine.statusCode).toBe(200);
-    const body = mine.json() as {
+    const body = mine.json<{
       risk: { account?: number };
       items: Array<{ ruleId: string; weight: number }>;
-    };
+    }>();
     expect(body.risk.account).toBeGreaterThanOrEqual(100);
     expect(body.items.map((i) => i.ruleId)).toContain('vigie.out-of-caseload-denials-start');
     const theirs = await t.app.inject({

@@ -261,7 +261,7 @@ describe('trust boundaries of ingestion and automatic responses', () => {
     expect(await alertsOf('vigie.session-reuse-new-network', scene.admin.id)).toEqual([]);
     const observed = (
       await t.app.inject({ url: `/api/v1/risk/entities/${scene.admin.id}`, headers: auth(analystToken) })
-    ).json() as { items: Array<{ ruleId: string; factors: string[] }> };
+    ).json<{ items: Array<{ ruleId: string; factors: string[] }> }>();
     expect(observed.items.map((i) => i.ruleId)).toContain('vigie.session-reuse-new-network');
     // Impossible travel (Paris, then the USA a second later) answers with a step-up: withheld, since
     // ingested claims alone never act on a privileged account.

@@ -159,7 +159,7 @@ export class GroupWatch {
   /** Records a member at risk; returns how many distinct members are within the window. */
   mark(group: string, member: string, nowMs: number): number {
     let m = this.#groups.get(group);
-    if (!m) this.#groups.set(group, (m = new Map()));
+    if (!m) this.#groups.set(group, (m = new Map<string, number>()));
     m.set(member, nowMs);
     for (const [k, t] of m) if (nowMs - t > this.windowMs) m.delete(k);
     return m.size;
@@ -182,7 +182,7 @@ export class Prevalence {
   mark(ruleId: string, peer: string, accountId: string, nowMs: number): number {
     const key = `${ruleId}|${peer}`;
     let m = this.#seen.get(key);
-    if (!m) this.#seen.set(key, (m = new Map()));
+    if (!m) this.#seen.set(key, (m = new Map<string, number>()));
     m.set(accountId, nowMs);
     if (m.size > 64) for (const [k, t] of m) if (nowMs - t > this.windowMs) m.delete(k);
     return m.size;

@@ -3,7 +3,7 @@ import type { DetectionModule } from '../../src/modules/detection/index.js';
 import { RISK_RULES } from '../../src/modules/detection/risk.service.js';
 import { grantRole, issueToken, makeAccount, makeOrganisation } from '../helpers/factories.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
-import { evaluate, makeAccessScene, read, seedPeople } from './access-scene.js';
+import { accessOf, evaluate, makeAccessScene, read, seedPeople } from './access-scene.js';
 
 /**
  * Risk-based alerting end to end (issue 12): an advisor searching people outside its caseload
@@ -14,6 +14,11 @@ import { evaluate, makeAccessScene, read, seedPeople } from './access-scene.js';
 const detectionOf = (t: TestApp) =>
   (t.container.modules.find((m) => m.name === 'detection') as DetectionModule).service;
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+/** Decisions reach the journal in batches: flush them, then let detection finish with them. */
+const settle = async (t: TestApp) => {
+  await accessOf(t).service.flush();
+  await detectionOf(t).settled();
+};
 
 describe('risk-based alerting and graduated responses', () => {
   let t: TestApp;
@@ -50,7 +55,7 @@ describe('risk-based alerting and graduated responses', () => {
   it("carries the application's claimed network and browser on each decision, labelled as its claim", async () => {
     const res = await evaluate(t, s.businessToken, read(s.advisor.id, s.ownPeople[0]!, context));
     expect(res.json().decision).toBe(true);
-    await detectionOf(t).settled();
+    await settle(t);
     const row = await t.database.db
       .selectFrom('events')
       .select('payload')
@@ -97,13 +102,13 @@ describe('risk-based alerting and graduated responses', () => {
         false,
       );
     }
-    await detectionOf(t).settled();
+    await settle(t);
     // Nine refusals: below the signal, no alert.
     expect(await alertsOfAdvisor()).toEqual([]);
     expect((await evaluate(t, s.businessToken, read(s.advisor.id, far[9]!, context))).json().decision).toBe(
       false,
     );
-    await detectionOf(t).settled();
+    await settle(t);
     const alerts = await alertsOfAdvisor();
     expect(alerts).toHaveLength(1);
     const alert = alerts[0]!;
@@ -137,14 +142,18 @@ describe('risk-based alerting and graduated responses', () => {
       const res = await evaluate(t, s.businessToken, read(s.advisor.id, id, stepped));
       expect(res.json().context.reasons).toEqual(['not_in_caseload']);
     }
-    await detectionOf(t).settled();
+    await settle(t);
     const alerts = await alertsOfAdvisor();
     expect(alerts).toHaveLength(1);
-    expect(await responsesOf(alerts[0]!.id)).toEqual([
-      ['require_step_up', 'executed', s.advisor.id, {}],
-      ['require_step_up', 'executed', s.advisor.id, { renewed: true }],
-      ['revoke_tokens', 'executed', s.advisor.id, {}],
-    ]);
+    const byAction = (rows: unknown[][]) =>
+      [...rows].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(byAction(await responsesOf(alerts[0]!.id))).toEqual(
+      byAction([
+        ['require_step_up', 'executed', s.advisor.id, {}],
+        ['require_step_up', 'executed', s.advisor.id, { renewed: true }],
+        ['revoke_tokens', 'executed', s.advisor.id, {}],
+      ]),
+    );
     expect(alerts[0]!.summary.explanation.done.en).toContain('sessions and tokens ended');
   });
 

@@ -154,7 +154,8 @@ export function createResponseService(
       case 'require_step_up': {
         // Asked again while an older requirement stands (a higher rung of the risk ladder): the
         // requirement is renewed, so a sign-in made since the first one does not satisfy it.
-        const r = (await controls.requireStepUp(actor, target.id, reason)) as { changed?: boolean } | undefined;
+        const r = (await controls.requireStepUp(actor, target.id, reason)) as
+          { changed?: boolean } | undefined;
         if (r?.changed === false) {
           await controls.clearStepUp(actor, target.id, `${reason}: renewed`);
           await controls.requireStepUp(actor, target.id, reason);

@@ -157,6 +157,7 @@ export interface Database {
   journal_state: JournalStateTable;
   alerts: AlertTable;
   responses: ResponseTable;
+  risk_observations: RiskObservationTable;
   access_disclosures: AccessDisclosureTable;
   access_controls: AccessControlTable;
   access_export_approvals: AccessExportApprovalTable;
@@ -310,6 +311,22 @@ export interface AlertTable {
   updated_by: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** A signal rule's finding kept for investigation, with the points it added (issue 12). */
+export interface RiskObservationTable {
+  id: string;
+  entity_type: string;
+  entity_id: string;
+  organisation_id: string | null;
+  organisation_path: string | null;
+  rule_id: string;
+  weight: number;
+  risk_after: number;
+  factors: string;
+  evidence: string;
+  alert_id: string | null;
+  observed_at: string;
 }
 
 export interface ResponseTable {

@@ -241,11 +241,11 @@ describe('default rule pack', () => {
 
   describe('vigie.fresh-account-mass-read', () => {
     const id = 'vigie.fresh-account-mass-read';
-    it('fires when an account created days ago reads 50 records in an hour', () => {
+    it("fires when an account created days ago reads 40 records in an hour (a fresh account's hard budget)", () => {
       expect(
         fires(
           id,
-          range(50).map((i) => read('fresh', `R-${i * 7}`, T0 + i * 30_000)),
+          range(40).map((i) => read('fresh', `R-${i * 7}`, T0 + i * 30_000)),
         ),
       ).toBe(1);
     });
@@ -259,7 +259,7 @@ describe('default rule pack', () => {
       expect(
         fires(
           id,
-          range(49).map((i) => read('fresh', `Q-${i * 7}`, T0 + i * 30_000)),
+          range(39).map((i) => read('fresh', `Q-${i * 7}`, T0 + i * 30_000)),
         ),
       ).toBe(0);
     });
@@ -300,6 +300,22 @@ describe('default rule pack', () => {
           range(25).map((i) => deny('agent', `X-${i * 5}`, T0 + i * 10_000, ['budget_exceeded'])),
         ),
       ).toBe(0);
+    });
+  });
+
+  describe('out-of-caseload steps (start, burst, sustained)', () => {
+    it('each step fires once as the refusals go on: 10 and 20 within ten minutes, 40 within thirty', () => {
+      const ids = run(range(40).map((i) => deny('agent', `Y-${i * 5}`, T0 + i * 20_000, ['not_enrolled'])));
+      expect(ids.filter((r) => r === 'vigie.out-of-caseload-denials-start')).toHaveLength(1);
+      expect(ids.filter((r) => r === 'vigie.out-of-caseload-denials-burst')).toHaveLength(1);
+      expect(ids.filter((r) => r === 'vigie.out-of-caseload-denials-sustained')).toHaveLength(1);
+    });
+    it('nine refusals are not yet a signal', () => {
+      expect(
+        run(range(9).map((i) => deny('agent', `Y-${i * 5}`, T0 + i * 20_000, ['not_in_caseload']))).filter(
+          (r) => r.startsWith('vigie.out-of-caseload'),
+        ),
+      ).toEqual([]);
     });
   });
 
@@ -347,15 +363,37 @@ describe('default rule pack', () => {
 
   describe('vigie.partner-app-beyond-population', () => {
     const id = 'vigie.partner-app-beyond-population';
-    it('fires when an application is refused 25 records in ten minutes', () => {
+    const ownCall = (i: number) =>
+      ev({
+        at: T0 + i * 1000,
+        actor: { type: 'application', id: 'kairos' },
+        target: { type: 'record', id: `K-${i}` },
+        outcome: 'denied',
+        data: {
+          action: 'read',
+          decision: false,
+          reasons: ['not_enrolled'],
+          applicationId: 'kairos',
+          subject: { type: 'application', id: 'kairos' },
+        },
+      });
+    it("fires when an application's own calls are refused 25 records in ten minutes", () => {
       const findings = range(25)
-        .map((i) =>
-          deny(`user${i % 5}`, `K-${i}`, T0 + i * 1000, ['not_enrolled'], { applicationId: 'kairos' }),
-        )
+        .map(ownCall)
         .flatMap((e) => engine.process(e, false))
         .filter((f) => f.rule.id === id);
       expect(findings).toHaveLength(1);
       expect(findings[0]!.entity).toEqual({ type: 'application', id: 'kairos' });
+    });
+    it("stays quiet when the refusals are its users' (one account's behaviour is no evidence about the application)", () => {
+      expect(
+        fires(
+          id,
+          range(40).map((i) =>
+            deny(`user${i % 5}`, `K-${i}`, T0 + i * 1000, ['not_enrolled'], { applicationId: 'kairos' }),
+          ),
+        ),
+      ).toBe(0);
     });
     it('stays quiet for permitted calls and for denials without an application', () => {
       expect(
@@ -481,25 +519,75 @@ describe('default rule pack', () => {
     });
   });
 
-  describe('vigie.privileged-new-country and vigie.privileged-new-asn', () => {
+  describe('vigie.sign-in-new-country and vigie.sign-in-new-asn', () => {
     const history = (actor: string, n: number) =>
       range(n).map((i) => login(actor, i % 2 ? '90.0.0.1' : '90.0.0.2', T0 + i * DAY));
-    it('fire when a privileged account signs in from a new country or network', () => {
-      const ids = run([...history('admin', 5), login('admin', '81.2.69.142', T0 + 6 * DAY)]);
-      expect(ids).toContain('vigie.privileged-new-country');
-      expect(ids).toContain('vigie.privileged-new-asn');
+    it('fire for every account that signs in from a new country or network (weighted by role in risk)', () => {
+      for (const actor of ['admin', 'agent']) {
+        const ids = run([...history(actor, 5), login(actor, '81.2.69.142', T0 + 6 * DAY)]);
+        expect(ids).toContain('vigie.sign-in-new-country');
+        expect(ids).toContain('vigie.sign-in-new-asn');
+      }
     });
-    it('stay quiet for a non-privileged account and on cold start', () => {
-      expect(
-        run([...history('agent', 5), login('agent', '81.2.69.142', T0 + 6 * DAY)]).filter((r) =>
-          r.startsWith('vigie.privileged-new'),
-        ),
-      ).toEqual([]);
+    it('stay quiet on cold start', () => {
       expect(
         run([login('rgc', '90.0.0.1', T0), login('rgc', '81.2.69.142', T0 + DAY)]).filter((r) =>
-          r.startsWith('vigie.privileged-new'),
+          r.startsWith('vigie.sign-in-new'),
         ),
       ).toEqual([]);
+    });
+  });
+
+  describe('vigie.single-account-brute-force', () => {
+    const id = 'vigie.single-account-brute-force';
+    it('fires on five failed sign-ins of one account within fifteen minutes', () => {
+      expect(
+        fires(
+          id,
+          range(5).map((i) => login('agent', `203.0.113.${i}`, T0 + i * MIN, 'failure')),
+        ),
+      ).toBe(1);
+    });
+    it('stays quiet for four failures, or five spread over hours', () => {
+      expect(
+        fires(
+          id,
+          range(4).map((i) => login('agent', '203.0.113.1', T0 + i * MIN, 'failure')),
+        ),
+      ).toBe(0);
+      expect(
+        fires(
+          id,
+          range(5).map((i) => login('rgc', '203.0.113.1', T0 + i * 20 * MIN, 'failure')),
+        ),
+      ).toBe(0);
+    });
+  });
+
+  describe('vigie.honeytoken-probe-denied', () => {
+    const id = 'vigie.honeytoken-probe-denied';
+    it('fires when a decoy is asked for and refused, and not for an ordinary refusal', () => {
+      expect(fires(id, [deny('agent', 'DECOY-1', T0, ['not_in_caseload'])])).toBe(1);
+      expect(fires(id, [deny('agent', 'R-1', T0, ['not_in_caseload'])])).toBe(0);
+      expect(fires(id, [read('agent', 'DECOY-1', T0)])).toBe(0);
+    });
+  });
+
+  describe('vigie.budget-soft-exceeded', () => {
+    it("fires for the account whose soft budget the PDP saw crossed, not for an organisation's", () => {
+      const soft = (type: string, id: string) =>
+        ev({
+          at: T0,
+          kind: 'budget.soft_exceeded',
+          actor: { type: 'system', id: 'pdp' },
+          target: { type, id },
+          data: { ...(type === 'account' ? { accountId: id } : {}), count: 21, soft: 20, hard: 40 },
+        });
+      const findings = engine.process(soft('account', 'fresh'), false);
+      expect(findings.map((f) => [f.rule.id, f.entity.id])).toEqual([
+        ['vigie.budget-soft-exceeded', 'fresh'],
+      ]);
+      expect(fires('vigie.budget-soft-exceeded', [soft('organisation', 'ml1')])).toBe(0);
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccessModule } from '../../src/modules/access/index.js';
 import type { DetectionModule } from '../../src/modules/detection/index.js';
 import {
   grantRole,
@@ -59,6 +60,8 @@ describe('escalation grid: every cell is refused', () => {
     shortTokenSecret: '',
     adminShortSecret: '',
     otherAgentId: '',
+    /** Records nobody in the grid follows: asking for them is an out-of-caseload refusal. */
+    unfollowed: [] as string[],
     traineeId: '',
     applicationId: '',
   };
@@ -163,6 +166,7 @@ describe('escalation grid: every cell is refused', () => {
     await grantRole(db, networkAdmin.id, 'platform_admin', scene.network.id);
     cast.networkAdminToken = await issueToken(db, 'account', networkAdmin.id);
 
+    for (let i = 0; i < 12; i++) cast.unfollowed.push((await makeSubject(db)).id);
     await t.container.start();
     // The operator's sign-in gateway, reporting over the whole tree, registered by the platform admin.
     const gateway = await t.app.inject({
@@ -391,6 +395,47 @@ describe('escalation grid: every cell is refused', () => {
         : { status: 200, code: 'EXECUTED' };
     },
     unchanged: adminWorks,
+  });
+
+  cells.push({
+    who: "a structure's business application",
+    attempt: "decision requests naming another structure's agent, to aim a step-up at it",
+    boundary:
+      "a decision is its calling application's claim: responses stay within the caller's reporting scope",
+    refused: { status: 200, code: 'RESPONSE_NEEDS_PERSON' },
+    run: async () => {
+      for (const id of cast.unfollowed.slice(0, 10))
+        await t.app.inject({
+          method: 'POST',
+          url: '/access/v1/evaluation',
+          headers: auth(cast.structureAppToken),
+          payload: {
+            subject: { type: 'account', id: cast.otherAgentId },
+            action: { name: 'read' },
+            resource: { type: 'record', id },
+            context: { auth_level: 'phishing_resistant', auth_time: new Date(now()).toISOString() },
+          },
+        });
+      await (t.container.modules.find((m) => m.name === 'access') as AccessModule).service.flush();
+      await detection().settled();
+      const responses = await t.database.db
+        .selectFrom('responses')
+        .select(['status', 'error_code'])
+        .where('target_id', '=', cast.otherAgentId)
+        .execute();
+      if (responses.length === 0) return { status: 200, code: 'NO_RESPONSE' };
+      return responses.every((r) => r.status === 'withheld')
+        ? { status: 200, code: responses[0]!.error_code ?? 'NONE' }
+        : { status: 200, code: 'EXECUTED' };
+    },
+    unchanged: async () => {
+      const stepUp = await t.database.db
+        .selectFrom('access_controls')
+        .select('id')
+        .where('target_id', '=', cast.otherAgentId)
+        .execute();
+      expect(stepUp).toEqual([]);
+    },
   });
 
   // The anonymous client.

@@ -191,7 +191,13 @@ describe('trust boundaries of ingestion and automatic responses', () => {
     expect(JSON.stringify(body.rejected)).not.toContain(scene.admin.id);
     await detectionOf(t).settled();
     expect(await adminStillWorks()).toBe(200);
-    expect(await alertsOf('vigie.session-reuse-new-network', scene.admin.id)).toEqual([]);
+    // Refused events reach no rule: no alert, not even an observation of the admin.
+    expect(await alertsOf('vigie.privileged-impossible-travel', scene.admin.id)).toEqual([]);
+    const observed = await t.app.inject({
+      url: `/api/v1/risk/entities/${scene.admin.id}`,
+      headers: auth(analystToken),
+    });
+    expect(observed.json().items).toEqual([]);
     expect(await responseEvents()).toEqual([]);
   });
 
@@ -251,30 +257,25 @@ describe('trust boundaries of ingestion and automatic responses', () => {
     expect(res.json().inserted).toBe(3);
     await detectionOf(t).settled();
     expect(await adminStillWorks()).toBe(200);
-    const [alert] = await alertsOf('vigie.session-reuse-new-network', scene.admin.id);
-    expect(alert).toBeDefined();
-    expect(alert!.organisationId).toBe(scene.operator.id);
-    expect(alert!.summary.needsPerson).toMatchObject({
-      code: 'RESPONSE_NEEDS_PERSON',
-      withheld: [{ action: 'revoke_tokens', reasons: ['privileged_target'] }],
-    });
-    const responses = await responsesOf(alert!.id);
-    expect(responses).toEqual([
-      expect.objectContaining({
-        action: 'revoke_tokens',
-        status: 'withheld',
-        errorCode: 'RESPONSE_NEEDS_PERSON',
-        result: { withheld: ['privileged_target'] },
-      }),
-    ]);
-    // Impossible travel (Paris, then the USA a second later) answers with a step-up: withheld too.
+    // The session seen from a second network is a signal now: an observation of the admin, no alert.
+    expect(await alertsOf('vigie.session-reuse-new-network', scene.admin.id)).toEqual([]);
+    const observed = (
+      await t.app.inject({ url: `/api/v1/risk/entities/${scene.admin.id}`, headers: auth(analystToken) })
+    ).json<{ items: Array<{ ruleId: string; factors: string[] }> }>();
+    expect(observed.items.map((i) => i.ruleId)).toContain('vigie.session-reuse-new-network');
+    // Impossible travel (Paris, then the USA a second later) answers with a step-up: withheld, since
+    // ingested claims alone never act on a privileged account.
     const [travel] = await alertsOf('vigie.privileged-impossible-travel', scene.admin.id);
-    expect((await responsesOf(travel!.id)).map((r) => [r.action, r.status])).toEqual([
-      ['require_step_up', 'withheld'],
+    expect(travel!.organisationId).toBe(scene.operator.id);
+    expect(travel!.summary.needsPerson).toMatchObject({
+      code: 'RESPONSE_NEEDS_PERSON',
+      withheld: [{ action: 'require_step_up', reasons: ['privileged_target'] }],
+    });
+    expect((await responsesOf(travel!.id)).map((r) => [r.action, r.status, r.errorCode, r.result])).toEqual([
+      ['require_step_up', 'withheld', 'RESPONSE_NEEDS_PERSON', { withheld: ['privileged_target'] }],
     ]);
     const events = await responseEvents();
     expect(events).toEqual([
-      { kind: 'response.withheld', target_id: scene.admin.id, reason: 'RESPONSE_NEEDS_PERSON' },
       { kind: 'response.withheld', target_id: scene.admin.id, reason: 'RESPONSE_NEEDS_PERSON' },
     ]);
     const revoked = await t.database.db

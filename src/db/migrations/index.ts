@@ -11,6 +11,7 @@ import * as oidcProvider from './0008_oidc_provider.js';
 import * as federation from './0010_federation.js';
 import * as stepUpRecovery from './0011_step_up_recovery.js';
 import * as eventsHotPath from './0012_events_hot_path.js';
+import * as riskObservations from './0013_risk_observations.js';
 import * as federatedRevocation from './0014_federated_identity_revocation.js';
 
 /**
@@ -30,5 +31,6 @@ export const migrations: Record<string, Migration> = {
   '0010_federation': federation,
   '0011_step_up_recovery': stepUpRecovery,
   '0012_events_hot_path': eventsHotPath,
+  '0013_risk_observations': riskObservations,
   '0014_federated_identity_revocation': federatedRevocation,
 };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { AccessDisclosureTable } from '../../db/schema.js';
 import type { VigieEvent } from '../../shared/event.js';
 import type { IdGenerator } from '../../shared/ids.js';
@@ -41,6 +42,12 @@ export function decisionEvents(
       : { type: 'system' as const, id: 'pdp' };
   const authLevel = text(own(request.context, 'auth_level'), 40);
   const session = request.session;
+  // The network and browser the calling application says its user has (issue 12): kept so that
+  // rules see reads as well as sign-ins, labelled as the application's claim. A named Vigie session
+  // wins: its network is the one it was opened from (a change ends it), so the claim is dropped.
+  const claimedIp = session ? undefined : text(own(request.context, 'ip'), 45);
+  const ip = claimedIp !== undefined && isIP(claimedIp) !== 0 ? claimedIp : undefined;
+  const userAgent = session ? undefined : text(own(request.context, 'user_agent'), 200);
   const breakGlass = d.breakGlass
     ? (own(request.context, 'break_glass') as Record<string, unknown> | undefined)
     : undefined;
@@ -63,6 +70,8 @@ export function decisionEvents(
       ...(meta.requestId !== undefined ? { requestId: meta.requestId.slice(0, 200) } : {}),
       ...(authLevel !== undefined ? { authLevel } : {}),
       ...(session?.id !== undefined ? { sessionId: session.id } : {}),
+      ...(ip !== undefined ? { ip } : {}),
+      ...(userAgent !== undefined ? { userAgent } : {}),
     },
     outcome: d.decision ? 'success' : 'denied',
     ...(d.decision ? {} : { reason: d.reasons[0] ?? 'not_permitted' }),
@@ -86,6 +95,7 @@ export function decisionEvents(
         : authLevel !== undefined
           ? { authSource: 'claimed' }
           : {}),
+      ...(ip !== undefined || userAgent !== undefined ? { networkSource: 'application' } : {}),
     },
     source: 'vigie',
   };
@@ -100,6 +110,8 @@ export function decisionEvents(
       ...(organisationId !== undefined ? { organisationId } : {}),
       outcome: 'success',
       data: {
+        // Whose soft budget it is, readable as the acting account by detection's fast volume signal.
+        ...(s.dimension === 'account' ? { accountId: s.id } : {}),
         count: s.count,
         soft: s.soft,
         hard: s.hard,

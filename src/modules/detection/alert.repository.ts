@@ -84,3 +84,14 @@ export async function markResponseUndone(db: Executor, id: string, by: string, a
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
 }
+
+/** Executed (not undone) responses of one action: the freezes whose expiry is watched. */
+export async function listExecutedResponses(db: Executor, action: string): Promise<ResponseTable[]> {
+  return db
+    .selectFrom('responses')
+    .selectAll()
+    .where('action', '=', action)
+    .where('status', '=', 'executed')
+    .limit(1000)
+    .execute();
+}

@@ -12,6 +12,7 @@ import {
 } from '../../shared/principal.js';
 import { runCommand } from '../events/command.js';
 import * as repo from './alert.repository.js';
+import { explainResponses, whyRule, type Bilingual, type DoneResponse } from './explain.js';
 import type { Finding } from './rule.runtime.js';
 import { durationMs } from './rule.schema.js';
 
@@ -137,7 +138,7 @@ export async function markNeedsPerson(
 
 export function createAlertService(deps: AlertDeps) {
   /** Records a finding: a new alert (and its event), or one more occurrence of an open one. */
-  async function raise(finding: Finding): Promise<{ alert: Alert; created: boolean }> {
+  async function raise(finding: Finding, why?: Bilingual): Promise<{ alert: Alert; created: boolean }> {
     const doc = finding.rule.doc;
     const time = new Date(finding.timeMs).toISOString();
     const dedupKey = `${doc.id}|${finding.entity.type}:${finding.entity.id}`;
@@ -187,7 +188,10 @@ export function createAlertService(deps: AlertDeps) {
         dedup_key: dedupKey,
         tags: JSON.stringify(doc.tags),
         evidence: JSON.stringify(evidence),
-        summary: JSON.stringify(finding.summary),
+        summary: JSON.stringify({
+          ...finding.summary,
+          explanation: { why: why ?? whyRule(doc, finding.summary), ...explainResponses([]) },
+        }),
         occurrences: 1,
         first_event_at: time,
         last_event_at: time,
@@ -212,8 +216,27 @@ export function createAlertService(deps: AlertDeps) {
     return row;
   }
 
+  /**
+   * Writes what was done and how to undo it into the alert's explanation, after its responses ran
+   * (a later rung of the risk ladder adds to what an earlier one did).
+   */
+  async function explainDone(alertId: string, done: readonly DoneResponse[], why?: Bilingual): Promise<void> {
+    const row = await repo.findAlert(deps.db, alertId);
+    if (!row) return;
+    const summary = JSON.parse(row.summary) as Record<string, unknown>;
+    const previous = summary.explanation as { why?: Bilingual; responses?: DoneResponse[] } | undefined;
+    const all = [...(previous?.responses ?? []), ...done];
+    summary.explanation = {
+      why: why ?? previous?.why,
+      ...explainResponses(all),
+      responses: all,
+    };
+    await repo.updateAlert(deps.db, alertId, { summary: JSON.stringify(summary) });
+  }
+
   return {
     raise,
+    explainDone,
 
     async get(principal: AccountPrincipal, id: string): Promise<Alert> {
       return presentAlert(await visibleRow(principal, id));

@@ -28,6 +28,7 @@ const presentRule = (l: LoadedRule) => ({
   kinds: [...l.rule.kinds],
   tags: l.rule.doc.tags,
   responses: (l.rule.doc.responses ?? []).map((r) => r.action),
+  ...(l.rule.doc.risk ? { risk: { ...l.rule.doc.risk } } : {}),
   enabled: l.rule.doc.enabled !== false,
   file: l.file,
   stateKeys: l.rule.stateSize(),
@@ -164,6 +165,47 @@ export function detectionRoutes(detection: DetectionService): FastifyPluginAsync
           requireAccount(request, 'response.execute'),
           request.params.id,
           request.body.reason,
+        ),
+    );
+
+    app.get(
+      '/api/v1/risk/entities/:id',
+      {
+        schema: {
+          tags,
+          description:
+            "An entity's current risk (account, session, application acting for it, organisation) and its " +
+            'observations, newest first: the signals kept below the alert level as well as those that ' +
+            "raised one. Visible within the reader's alert.read scope only.",
+          params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 200 }) }),
+          querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) }),
+          response: {
+            200: Type.Object({
+              entityId: Type.String(),
+              risk: Type.Record(Type.String(), Type.Number()),
+              items: Type.Array(
+                Type.Object({
+                  id: Type.String(),
+                  entity: Type.Object({ type: Type.String(), id: Type.String() }),
+                  ruleId: Type.String(),
+                  weight: Type.Number(),
+                  riskAfter: Type.Number(),
+                  factors: Type.Array(Type.String()),
+                  evidence: Type.Array(Type.String()),
+                  alertId: Type.Union([Type.String(), Type.Null()]),
+                  observedAt: Type.String(),
+                }),
+              ),
+            }),
+            ...ErrorResponses,
+          },
+        },
+      },
+      async (request) =>
+        detection.risk.investigate(
+          requireAccount(request, 'alert.read'),
+          request.params.id,
+          request.query.limit ?? 100,
         ),
     );
 

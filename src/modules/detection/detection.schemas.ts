@@ -75,6 +75,15 @@ export const RuleSummarySchema = Type.Object({
   kinds: Type.Array(Str(100)),
   tags: Type.Array(Str(100)),
   responses: Type.Array(Str(40)),
+  /** Present on a signal rule: its weight and factors toward an entity's risk. */
+  risk: Type.Optional(
+    Type.Object({
+      weight: Type.Number(),
+      privileged: Type.Optional(Type.Number()),
+      fresh: Type.Optional(Type.Number()),
+      commonAbove: Type.Optional(Type.Number()),
+    }),
+  ),
   enabled: Type.Boolean(),
   file: Str(300),
   stateKeys: Type.Integer(),

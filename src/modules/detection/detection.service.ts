@@ -9,7 +9,10 @@ import { DetectionEngine, type EngineOptions } from './detection.engine.js';
 import { loadDirectorySnapshot, oldestReplayedSeq, replayPage } from './directory.repository.js';
 import { EntityDirectory } from './entity.directory.js';
 import { GeoLocator } from './geo.locator.js';
-import { createResponseService, type ResponseActions } from './response.service.js';
+import { createResponseService, type ResponseActions, type ResponseSpec } from './response.service.js';
+import type { Bilingual } from './explain.js';
+import type { RiskPolicy } from './risk.js';
+import { createRiskService } from './risk.service.js';
 import { loadRuleDirectory, RuleSetError, type LoadedRule } from './rule.loader.js';
 import type { Finding } from './rule.runtime.js';
 import { runCommand } from '../events/command.js';
@@ -21,6 +24,8 @@ export interface DetectionOptions {
   readonly forwarders?: readonly AlertForwarder[];
   readonly actions: ResponseActions;
   readonly engine?: EngineOptions;
+  /** Risk-based alerting: thresholds, decay and ladder (risk.ts DEFAULT_RISK_POLICY). */
+  readonly risk?: RiskPolicy;
   /** How much recent history to replay at start to warm windows, first-seen sets and baselines. */
   readonly warmUp?: { readonly days: number; readonly maxEvents: number };
 }
@@ -38,7 +43,14 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     { now: () => deps.clock.now().getTime(), ...options.engine },
   );
   const alerts = createAlertService({ ...deps, organisationPath: (id) => directory.organisationPath(id) });
-  const responses = createResponseService(deps, options.actions);
+  const risk = createRiskService(
+    { ...deps, directory, applicationKind: (id) => options.actions.evidence.applicationKind(id) },
+    options.risk,
+  );
+  const responses = createResponseService(deps, options.actions, {
+    ...(options.risk ? { freezeForMs: options.risk.freezeForMs } : {}),
+  });
+  let expiryTimer: NodeJS.Timeout | undefined;
   const stream = new AlertStream(deps.config.alertStream);
   const rulesDir = options.rulesDir ?? deps.config.rulesDir;
   let loaded: LoadedRule[] = [];
@@ -73,20 +85,58 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     return (deps.metrics.getSingleMetric(name) as T | undefined) ?? make();
   }
 
+  /**
+   * A finding: a signal rule's adds to risk (and may raise a risk alert with its rung's response);
+   * another rule's raises its alert and runs its responses, and its account counts as at risk for
+   * its organisation and application.
+   */
   async function handle(finding: Finding): Promise<void> {
-    const { alert, created } = await alerts.raise(finding);
-    if (!created) return;
-    const row = await findAlert(deps.db, alert.id);
-    if (row) stream.publish(alert, row);
-    for (const f of options.forwarders ?? []) {
-      f.forward(alert).catch((error: unknown) =>
-        deps.logger.warn(
-          { alertId: alert.id, err: error instanceof Error ? error.message : 'error' },
-          'alert forwarding failed',
-        ),
-      );
+    if (finding.rule.doc.risk) {
+      for (const r of await risk.observe(finding)) await raise(r.finding, r.responses, r.why, true);
+      return;
     }
-    await responses.executeFor(alert, finding);
+    if (!(await raise(finding, finding.rule.doc.responses ?? [], undefined, false))) return;
+    for (const r of await risk.alerted(finding)) await raise(r.finding, r.responses, r.why, true);
+  }
+
+  /**
+   * Raises (or folds) an alert, then runs the responses: a rule's only when its alert is new, a
+   * risk rung's each time (each rung is reached once per episode). Returns whether it was new.
+   */
+  async function raise(
+    finding: Finding,
+    specs: readonly ResponseSpec[],
+    why: Bilingual | undefined,
+    everyTime: boolean,
+  ): Promise<boolean> {
+    const { alert, created } = await alerts.raise(finding, why);
+    if (created) {
+      const row = await findAlert(deps.db, alert.id);
+      if (row) stream.publish(alert, row);
+      for (const f of options.forwarders ?? []) {
+        f.forward(alert).catch((error: unknown) =>
+          deps.logger.warn(
+            { alertId: alert.id, err: error instanceof Error ? error.message : 'error' },
+            'alert forwarding failed',
+          ),
+        );
+      }
+    }
+    if (!created && !everyTime) return false;
+    const done = specs.length > 0 ? await responses.executeFor(alert, finding, specs) : [];
+    if (done.length > 0 || !created)
+      await alerts.explainDone(
+        alert.id,
+        done.map((d) => ({
+          id: d.id,
+          action: d.action,
+          target: d.target,
+          status: d.status,
+          ...(typeof d.result.expiresAt === 'string' ? { expiresAt: d.result.expiresAt } : {}),
+        })),
+        created ? undefined : why,
+      );
+    return created;
   }
 
   engine.onFinding((finding) => {
@@ -142,6 +192,7 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     engine,
     alerts,
     responses,
+    risk,
     stream,
     directory,
 
@@ -160,11 +211,23 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
       directory.load(await loadDirectorySnapshot(deps.db));
       const replayed = await warmUp();
       deps.logger.info({ rules: loaded.length, replayed }, 'detection started');
-      unsubscribe = deps.bus.subscribe((events) => engine.enqueue(events));
+      unsubscribe = deps.bus.subscribe((events) => {
+        risk.noteEvents(events);
+        engine.enqueue(events);
+      });
+      expiryTimer = setInterval(() => {
+        chain = chain
+          .then(() => responses.liftExpired().then(() => undefined))
+          .catch(() => {
+            deps.logger.warn('lifting expired freezes failed');
+          });
+      }, 30_000);
+      expiryTimer.unref();
     },
 
     async stop(): Promise<void> {
       unsubscribe?.();
+      if (expiryTimer) clearInterval(expiryTimer);
       stream.close();
       await engine.idle();
       await chain;

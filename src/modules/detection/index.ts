@@ -47,6 +47,9 @@ export function responseActions(
       sources: (ids) => findEvidenceSources(core.db, ids),
       reportingPaths: async (ids) =>
         new Map([...(await findReportingScopes(core.db, ids))].map(([id, s]) => [id, s.path])),
+      applicationKind: async (id) =>
+        (await core.db.selectFrom('applications').select('kind').where('id', '=', id).executeTakeFirst())
+          ?.kind,
     },
   };
 }

@@ -45,6 +45,8 @@ export interface ResponseActions {
   readonly evidence: {
     sources(eventIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
     reportingPaths(applicationIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
+    /** 'business' | 'partner', undefined when no such application. */
+    applicationKind(applicationId: string): Promise<string | undefined>;
   };
   readonly controls: {
     freezeBudgets(actor: Actor, target: ControlTarget, reason: string): Promise<unknown>;
@@ -105,14 +107,26 @@ const codeOf = (error: unknown) => (error instanceof VigieError ? error.code : '
 
 /** Why a response waits for a person; recorded in the response row, its event and the alert. */
 export type WithholdReason =
-  'privileged_target' | 'outside_evidence_scope' | 'above_evidence_organisation' | 'last_platform_admin';
+  | 'privileged_target'
+  | 'outside_evidence_scope'
+  | 'above_evidence_organisation'
+  | 'last_platform_admin'
+  | 'business_application';
+
+/** How long an automatic freeze lasts unless an analyst lifts it sooner (issue 12). */
+export const DEFAULT_FREEZE_MS = 4 * 3_600_000;
+
+/** The responses to run for an alert: the rule's own, or those the risk policy chose. */
+export type ResponseSpec = NonNullable<Finding['rule']['doc']['responses']>[number];
 
 const SUSPENSIONS: readonly ResponseAction[] = ['suspend_account', 'suspend_lineage'];
 
 export function createResponseService(
   deps: Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids' | 'logger'>,
   actions: ResponseActions,
+  options: { freezeForMs?: number } = {},
 ) {
+  const freezeForMs = options.freezeForMs ?? DEFAULT_FREEZE_MS;
   async function perform(
     action: ResponseAction,
     actor: Actor,
@@ -131,12 +145,24 @@ export function createResponseService(
       case 'revoke_tokens':
         await identity.revokeAccountTokens(actor, target.id, reason);
         return {};
-      case 'freeze_budgets':
-        await controls.freezeBudgets(actor, target, reason);
+      case 'freeze_budgets': {
+        // Every automatic freeze ends on its own (liftExpired); an analyst may lift it sooner.
+        const expiresAt = new Date(deps.clock.now().getTime() + freezeForMs).toISOString();
+        await controls.freezeBudgets(actor, target, `${reason}, until ${expiresAt}`);
+        return { expiresAt };
+      }
+      case 'require_step_up': {
+        // Asked again while an older requirement stands (a higher rung of the risk ladder): the
+        // requirement is renewed, so a sign-in made since the first one does not satisfy it.
+        const r = (await controls.requireStepUp(actor, target.id, reason)) as
+          { changed?: boolean } | undefined;
+        if (r?.changed === false) {
+          await controls.clearStepUp(actor, target.id, `${reason}: renewed`);
+          await controls.requireStepUp(actor, target.id, reason);
+          return { renewed: true };
+        }
         return {};
-      case 'require_step_up':
-        await controls.requireStepUp(actor, target.id, reason);
-        return {};
+      }
     }
   }
 
@@ -203,7 +229,12 @@ export function createResponseService(
     alert: Alert,
     finding: Finding,
   ): Promise<WithholdReason[]> {
-    if (target.type === 'application') return [];
+    // A business application serves everyone of its organisation: never frozen for its users'
+    // misbehaviour, whatever the rule says. A person decides.
+    if (target.type === 'application')
+      return (await actions.evidence.applicationKind(target.id)) === 'partner'
+        ? []
+        : ['business_application'];
     const reasons: WithholdReason[] = [];
     const sources = await actions.evidence.sources(finding.evidence);
     // Evidence not found is treated as a claim: only Vigie's own journal speaks for itself.
@@ -247,11 +278,15 @@ export function createResponseService(
 
   return {
     /** Runs the responses a rule declares for a newly raised alert; a failure is recorded, not thrown. */
-    async executeFor(alert: Alert, finding: Finding): Promise<ResponseRecord[]> {
+    async executeFor(
+      alert: Alert,
+      finding: Finding,
+      specs: readonly ResponseSpec[] = finding.rule.doc.responses ?? [],
+    ): Promise<ResponseRecord[]> {
       const out: ResponseRecord[] = [];
       const actor: SystemActor = { kind: 'system', id: `detection:${alert.ruleId}` };
       const reason = `detection alert ${alert.id} (${alert.ruleId})`;
-      for (const r of finding.rule.doc.responses ?? []) {
+      for (const r of specs) {
         const target = targetOf(r.action, r.target, alert, finding);
         if (!target) {
           out.push(
@@ -280,6 +315,40 @@ export function createResponseService(
         }
       }
       return out;
+    },
+
+    /**
+     * Lifts the automatic freezes whose time is over, as the system (journaled `budget.unfrozen`
+     * and `response.undone` with `expired: true`). Returns how many were lifted.
+     */
+    async liftExpired(): Promise<number> {
+      const now = deps.clock.now();
+      const rows = await repo.listExecutedResponses(deps.db, 'freeze_budgets');
+      let lifted = 0;
+      for (const row of rows) {
+        const expiresAt = (JSON.parse(row.result) as { expiresAt?: string }).expiresAt;
+        if (expiresAt === undefined || Date.parse(expiresAt) > now.getTime()) continue;
+        const actor: SystemActor = { kind: 'system', id: 'detection:freeze-expiry' };
+        const target = { type: row.target_type, id: row.target_id } as ControlTarget;
+        try {
+          await actions.controls.unfreezeBudgets(actor, target, `automatic freeze expired at ${expiresAt}`);
+        } catch (error) {
+          deps.logger.warn({ responseId: row.id, code: codeOf(error) }, 'lifting an expired freeze failed');
+          continue;
+        }
+        await runCommand(deps, async ({ trx, emit, now: at }) => {
+          if (!(await repo.markResponseUndone(trx, row.id, 'system:detection', at.toISOString()))) return;
+          emit({
+            kind: 'response.undone',
+            actor: eventActorOf(actor),
+            target,
+            outcome: 'success',
+            data: { responseId: row.id, alertId: row.alert_id, action: row.action, expired: true },
+          });
+        });
+        lifted += 1;
+      }
+      return lifted;
     },
 
     async listForAlert(alertId: string): Promise<ResponseRecord[]> {

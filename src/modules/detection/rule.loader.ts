@@ -92,6 +92,13 @@ export function loadRuleDirectory(dir: string, env: RuleEnv): LoadedRule[] {
   }
   const seen = new Set<string>();
   for (const r of rules) {
+    // A signal's responses are the risk policy's, by the entity's risk: a signal never acts alone.
+    if (r.rule.doc.risk && r.rule.doc.responses?.length)
+      problems.push({
+        file: r.file,
+        rule: r.rule.id,
+        message: 'a signal rule (risk) has no responses of its own',
+      });
     if (seen.has(r.rule.id)) problems.push({ file: r.file, rule: r.rule.id, message: 'duplicate rule id' });
     seen.add(r.rule.id);
   }

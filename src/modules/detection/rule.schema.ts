@@ -177,6 +177,24 @@ export const RuleDocument = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * A signal rather than an alert: each finding adds `weight` points to the decaying risk of the
+     * entities it concerns (risk.ts) and is kept as an observation; an alert is raised only when the
+     * risk crosses its threshold. `privileged` multiplies the weight for a privileged account,
+     * `fresh` for an account created within the last 7 days; `commonAbove` damps a signal that
+     * many accounts of the same peer group raise within a day (what everyone does is weak evidence).
+     */
+    risk: Type.Optional(
+      Type.Object(
+        {
+          weight: Type.Integer({ minimum: 1, maximum: 1000 }),
+          privileged: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+          fresh: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
+          commonAbove: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
     /** A second alert for the same rule and entity within this window is folded into the first. */
     suppress: Type.Optional(Duration),
     responses: Type.Optional(

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FINE_TICK, HONEST_TICK, runSimulation, type RunResult } from './engine.js';
+import { FINE_TICK, HONEST_TICK, prepareWorld, runSimulation, type RunResult } from './engine.js';
 import { PANEL_STRUCTURES_PER_KIND } from './panel.js';
 import { buildReport, terminalTable, writeReport, type Report } from './report.js';
 import { loadScenarioDirectory } from './scenario.js';
@@ -64,6 +64,9 @@ export async function runDemo(
     packageRoot: root,
     workDir,
   };
+  // One world, loaded once into a stopped Vigie; each run starts Vigie over its own copy of it.
+  process.stderr.write('— the world: generated, then loaded into Vigie the way an operator would —\n');
+  const prepared = await prepareWorld(base);
   let unprotectedRun: RunResult | undefined;
   if (options.runs !== 'protected') {
     process.stderr.write(
@@ -71,6 +74,8 @@ export async function runDemo(
     );
     unprotectedRun = await runSimulation({
       ...base,
+      prepared,
+      takeOver: options.runs === 'unprotected',
       protect: false,
       attacksOnly: true,
       keepServing: options.runs === 'unprotected' && options.keepServing,
@@ -81,6 +86,8 @@ export async function runDemo(
     process.stderr.write('— protected run: Vigie as shipped, normal work and the incidents —\n');
     protectedRun = await runSimulation({
       ...base,
+      prepared,
+      takeOver: true,
       protect: true,
       keepServing: options.keepServing,
       ...(options.port !== undefined ? { port: options.port } : {}),
@@ -94,6 +101,7 @@ export async function runDemo(
     protectedRun: main,
     ...(protectedRun && unprotectedRun ? { unprotectedRun } : {}),
     wallSeconds: (Date.now() - started) / 1000,
+    provisioning: { seconds: prepared.seconds, phases: prepared.phases },
     notes: [
       ...(options.scale !== 1
         ? [

@@ -6,7 +6,7 @@ import { evaluateAll, type Evaluation } from './business-apps.js';
 import { mapLimit, VigieClient, type Caller } from './client.js';
 import { startVigie, type HostIdentity, type VigieHost } from './host.js';
 import { progressBar } from './progress.js';
-import { importFollows, provisionWorld, type AppHandle, type Provisioned } from './provision.js';
+import { importRolesAndFollows, provisionWorld, type AppHandle, type Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
 import { actWithStepUp, sessionAlive, signInWithPasskey } from './sessions.js';
@@ -157,9 +157,10 @@ export async function prepareWorld(options: {
   } finally {
     await host.close();
   }
-  mark = Date.now();
-  await importFollows({ ...hostOptions, start: new Date(clockAt) }, world, options.workDir);
-  lap('import follow relations (vigie import, server stopped)');
+  Object.assign(
+    phases,
+    await importRolesAndFollows({ ...hostOptions, start: new Date(clockAt) }, world, options.workDir),
+  );
   return {
     world,
     apps,

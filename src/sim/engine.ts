@@ -116,8 +116,9 @@ const tenths = (ms: number) => Math.round(ms / 100) / 10;
 
 /**
  * Builds the world and loads it into a fresh Vigie (shipped configuration) the way an operator
- * would, then stops it: organisations and accounts imported, roles granted and applications
- * registered over the HTTP API, the follow relations imported with the server stopped. Each run
+ * would, then stops it: organisations and accounts imported, privileged roles granted (four-eyes)
+ * and applications registered over the HTTP API, the advisor role and the follow relations imported
+ * with the server stopped. Each run
  * then starts Vigie again over its own copy of that data directory, with its own policy and rules.
  */
 export async function prepareWorld(options: {

@@ -38,7 +38,7 @@ const IMPORT_ACTOR: SystemActor = { kind: 'system', id: 'cli:import' };
 const grouped = (n: number) => n.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 /**
- * `vigie import organisations|accounts|follows FILE`: the operator's bulk provisioning. A thin adapter
+ * `vigie import organisations|accounts|roles|follows FILE`: the operator's bulk provisioning. A thin adapter
  * over the import service: progress on stderr, the summary on stdout, rejected lines as NDJSON in
  * `--rejects FILE` (line number, code, message; never the line's content).
  */
@@ -118,9 +118,14 @@ function positiveInteger(value: string): number {
 export function registerImportCommand(program: Command): void {
   program
     .command('import')
-    .description('bulk-import organisations, accounts or follows from CSV or NDJSON')
+    .description('bulk-import organisations, accounts, role assignments or follows from CSV or NDJSON')
     .addArgument(
-      new Argument('<kind>', 'what the file holds').choices(['organisations', 'accounts', 'follows']),
+      new Argument('<kind>', 'what the file holds').choices([
+        'organisations',
+        'accounts',
+        'roles',
+        'follows',
+      ]),
     )
     .argument('<file>', 'the file to import (.csv, .ndjson or .jsonl)')
     .addOption(

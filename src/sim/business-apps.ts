@@ -1,4 +1,4 @@
-import type { VigieClient } from './client.js';
+import { mapLimit, type VigieClient } from './client.js';
 import type { AppHandle } from './provision.js';
 
 /**
@@ -23,37 +23,43 @@ export interface Verdict {
 }
 
 const BOXCAR = 500;
+/**
+ * Boxcars one application has in flight at once: a business application serves thousands of
+ * advisors at the same time, so its calls to the PDP overlap (Vigie's main thread decides one while
+ * its writer thread journals the previous one).
+ */
+const IN_FLIGHT = 4;
 
 export async function evaluateAll(
   client: VigieClient,
   app: AppHandle,
   items: readonly Evaluation[],
 ): Promise<Verdict[]> {
-  const out: Verdict[] = [];
-  for (let i = 0; i < items.length; i += BOXCAR) {
-    const chunk = items.slice(i, i + BOXCAR);
-    const res = await client.call<{
-      decision?: boolean;
-      context?: { reasons?: string[]; error?: unknown };
-      evaluations?: { decision: boolean; context?: { reasons?: string[]; error?: unknown } }[];
-    }>({ ip: app.ip, token: app.token }, 'POST', '/access/v1/evaluations', { evaluations: chunk });
-    if (res.status !== 200) {
-      const code =
-        (res.body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.status}`;
-      for (let k = 0; k < chunk.length; k += 1) out.push({ decision: false, reasons: [code] });
-      continue;
-    }
-    const list = res.body.evaluations ?? [
-      { decision: res.body.decision ?? false, context: res.body.context ?? {} },
-    ];
-    for (const e of list) {
-      out.push({
-        decision: e.decision,
-        reasons: e.decision
-          ? []
-          : (e.context?.reasons ?? (e.context?.error ? ['invalid_request'] : ['denied'])),
-      });
-    }
+  const chunks: Evaluation[][] = [];
+  for (let i = 0; i < items.length; i += BOXCAR) chunks.push(items.slice(i, i + BOXCAR));
+  const answers = await mapLimit(chunks, IN_FLIGHT, (chunk) => evaluateChunk(client, app, chunk));
+  return answers.flat();
+}
+
+async function evaluateChunk(
+  client: VigieClient,
+  app: AppHandle,
+  chunk: readonly Evaluation[],
+): Promise<Verdict[]> {
+  const res = await client.call<{
+    decision?: boolean;
+    context?: { reasons?: string[]; error?: unknown };
+    evaluations?: { decision: boolean; context?: { reasons?: string[]; error?: unknown } }[];
+  }>({ ip: app.ip, token: app.token }, 'POST', '/access/v1/evaluations', { evaluations: chunk });
+  if (res.status !== 200) {
+    const code = (res.body as { error?: { code?: string } } | undefined)?.error?.code ?? `HTTP_${res.status}`;
+    return chunk.map(() => ({ decision: false, reasons: [code] }));
   }
-  return out;
+  const list = res.body.evaluations ?? [
+    { decision: res.body.decision ?? false, context: res.body.context ?? {} },
+  ];
+  return list.map((e) => ({
+    decision: e.decision,
+    reasons: e.decision ? [] : (e.context?.reasons ?? (e.context?.error ? ['invalid_request'] : ['denied'])),
+  }));
 }

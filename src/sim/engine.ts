@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Attacker, type AttackOutcome } from './attacker.js';
 import { evaluateAll, type Evaluation } from './business-apps.js';
 import { mapLimit, VigieClient, type Caller } from './client.js';
-import { startVigie, type VigieHost } from './host.js';
+import { startVigie, type HostIdentity, type VigieHost } from './host.js';
 import { progressBar } from './progress.js';
-import { provisionWorld, type AppHandle, type Provisioned } from './provision.js';
+import { importRolesAndFollows, provisionWorld, type AppHandle, type Provisioned } from './provision.js';
 import { Random } from './random.js';
 import type { Scenario } from './scenario.js';
 import { actWithStepUp, sessionAlive, signInWithPasskey } from './sessions.js';
@@ -33,6 +33,28 @@ export interface RunOptions {
   /** Keep Vigie serving after the run (the demo); the caller closes it. */
   readonly keepServing?: boolean;
   readonly port?: number;
+  /**
+   * The world already built and loaded into a stopped Vigie (prepareWorld): the run starts Vigie
+   * over a copy of that data directory instead of provisioning its own. Without it, the run
+   * prepares its world itself.
+   */
+  readonly prepared?: PreparedWorld;
+  /** Move the prepared data directory instead of copying it (the last run that needs it). */
+  readonly takeOver?: boolean;
+}
+
+/** A world loaded into Vigie once, for every run that replays it (protected and unprotected). */
+export interface PreparedWorld {
+  readonly world: World;
+  readonly apps: Provisioned;
+  /** The stopped Vigie's data directory. */
+  readonly dataDir: string;
+  readonly identity: HostIdentity;
+  /** Vigie's clock when provisioning ended (the runs start there). */
+  readonly clockAt: number;
+  /** Wall seconds of each step: world generation, provisioning through the API, the offline import. */
+  readonly phases: Record<string, number>;
+  readonly seconds: number;
 }
 
 export interface AlertSeen {
@@ -90,26 +112,105 @@ export const FINE_TICK = 10_000;
 export const HONEST_TICK = 5 * MINUTE;
 const SETTLE_EVERY = 30 * MINUTE;
 
-export async function runSimulation(options: RunOptions): Promise<RunResult> {
-  const wallStart = Date.now();
-  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-'));
-  fs.mkdirSync(workDir, { recursive: true });
+const tenths = (ms: number) => Math.round(ms / 100) / 10;
+
+/**
+ * Builds the world and loads it into a fresh Vigie (shipped configuration) the way an operator
+ * would, then stops it: organisations and accounts imported, privileged roles granted (four-eyes)
+ * and applications registered over the HTTP API, the advisor role and the follow relations imported
+ * with the server stopped. Each run
+ * then starts Vigie again over its own copy of that data directory, with its own policy and rules.
+ */
+export async function prepareWorld(options: {
+  readonly seed: number;
+  readonly scale: number;
+  readonly days: number;
+  readonly packageRoot: string;
+  readonly workDir: string;
+}): Promise<PreparedWorld> {
+  const started = Date.now();
+  let mark = started;
+  const phases: Record<string, number> = {};
+  const lap = (name: string) => {
+    phases[name] = tenths(Date.now() - mark);
+    mark = Date.now();
+  };
   const world = generateWorld({
     seed: options.seed,
     scale: options.scale,
     workDays: Math.ceil((options.days * 5) / 7),
   });
-  const host = await startVigie({
-    dataDir: path.join(workDir, options.protect ? 'protected' : 'unprotected'),
-    protect: options.protect,
+  lap('generate the world');
+  const hostOptions = {
+    dataDir: path.join(options.workDir, 'world'),
+    protect: true,
     start: new Date(WORK_START - 30 * DAY + 8 * 3_600_000),
     packageRoot: options.packageRoot,
+  };
+  const host = await startVigie(hostOptions);
+  lap('start Vigie');
+  let apps: Provisioned;
+  let clockAt: number;
+  try {
+    apps = await provisionWorld(host, new VigieClient(host.baseUrl, host.origin), world, options.workDir);
+    Object.assign(phases, apps.phases);
+    clockAt = host.clock.now().getTime();
+  } finally {
+    await host.close();
+  }
+  Object.assign(
+    phases,
+    await importRolesAndFollows({ ...hostOptions, start: new Date(clockAt) }, world, options.workDir),
+  );
+  return {
+    world,
+    apps,
+    dataDir: hostOptions.dataDir,
+    identity: {
+      operatorToken: host.operatorToken,
+      secondOperatorToken: host.secondOperatorToken,
+      operatorOrganisationId: host.operatorOrganisationId,
+    },
+    clockAt,
+    phases,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+/** The world as a run may change it (new hires join structures): its own lists, the same people. */
+function forkWorld(world: World): World {
+  return {
+    ...world,
+    staff: world.staff.slice(),
+    structures: world.structures.map((s) => ({ ...s, staff: s.staff.slice() })),
+  };
+}
+
+export async function runSimulation(options: RunOptions): Promise<RunResult> {
+  const wallStart = Date.now();
+  const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-sim-'));
+  fs.mkdirSync(workDir, { recursive: true });
+  const prepared = options.prepared ?? (await prepareWorld({ ...options, workDir }));
+  const copyStart = Date.now();
+  const dataDir = path.join(workDir, options.protect ? 'protected' : 'unprotected');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  // Vigie is stopped: its data directory is copied whole, as a cold backup would be.
+  if (options.takeOver ?? !options.prepared) fs.renameSync(prepared.dataDir, dataDir);
+  else fs.cpSync(prepared.dataDir, dataDir, { recursive: true });
+  const world = forkWorld(prepared.world);
+  const apps = prepared.apps;
+  const startStart = Date.now();
+  const host = await startVigie({
+    dataDir,
+    protect: options.protect,
+    start: new Date(prepared.clockAt),
+    packageRoot: options.packageRoot,
+    existing: prepared.identity,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   try {
     const client = new VigieClient(host.baseUrl, host.origin);
     const provisionStart = Date.now();
-    const apps = await provisionWorld(host, client, world, workDir);
     const panelStart = Date.now();
     const rnd = new Random(options.seed).fork('work');
     const { panel, structures: panelStructures } = await enrolPanel(host, client, world, options, rnd);
@@ -117,10 +218,13 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
     const enrolStart = Date.now();
     const provisionSeconds = (Date.now() - wallStart) / 1000;
     const phases: Record<string, number> = {
-      'start Vigie': Math.round((provisionStart - wallStart) / 100) / 10,
-      ...apps.phases,
+      ...(options.prepared ? {} : prepared.phases),
+      [(options.takeOver ?? !options.prepared)
+        ? 'take the provisioned database'
+        : 'copy the provisioned database']: tenths(startStart - copyStart),
+      'start Vigie over it': tenths(provisionStart - startStart),
     };
-    phases['enrol the daily panel’s passkeys'] = Math.round((enrolStart - panelStart) / 100) / 10;
+    phases['enrol the daily panel’s passkeys'] = tenths(enrolStart - panelStart);
     const replayStart = Date.now();
     const result = await replay(host, client, world, apps, panel, options, rnd);
     const alerts = await collectAlerts(client, host);

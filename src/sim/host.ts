@@ -37,10 +37,22 @@ export interface VigieHost {
   close(): Promise<void>;
 }
 
+/** Who operates a Vigie the simulator provisioned: kept to start it again over the same database. */
+export interface HostIdentity {
+  readonly operatorToken: string;
+  readonly secondOperatorToken: string;
+  readonly operatorOrganisationId: string;
+}
+
 export interface HostOptions {
   readonly dataDir: string;
   readonly protect: boolean;
   readonly start: Date;
+  /**
+   * Start over a database the simulator already provisioned (its operators and their tokens in it)
+   * instead of a fresh one: Vigie restarted on a copy of its data directory, as after a cold backup.
+   */
+  readonly existing?: HostIdentity;
   /** Where the shipped policies/ and rules/ directories are (the package root). */
   readonly packageRoot: string;
   readonly port?: number;
@@ -81,42 +93,8 @@ function writeRulesWithoutResponses(from: string, to: string): void {
   }
 }
 
-export async function startVigie(options: HostOptions): Promise<VigieHost> {
-  fs.rmSync(options.dataDir, { recursive: true, force: true });
-  fs.mkdirSync(options.dataDir, { recursive: true });
-  const policyDir = options.protect
-    ? path.join(options.packageRoot, 'policies')
-    : path.join(options.dataDir, 'policies');
-  const rulesDir = options.protect
-    ? path.join(options.packageRoot, 'rules')
-    : path.join(options.dataDir, 'rules');
-  if (!options.protect) {
-    writeUnprotectedPolicy(policyDir);
-    writeRulesWithoutResponses(path.join(options.packageRoot, 'rules'), rulesDir);
-  }
-  const mail = await startMailSink();
-  const config = parseConfig({
-    VIGIE_DATA_DIR: options.dataDir,
-    VIGIE_POLICY_DIR: policyDir,
-    VIGIE_RULES_DIR: rulesDir,
-    VIGIE_SMTP_URL: mail.url,
-    VIGIE_ORIGIN: SIM_ORIGIN,
-    VIGIE_RP_ID: 'localhost',
-    // The simulator stands for the reverse proxy: it tells Vigie each person's address.
-    VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',
-    VIGIE_HTTP_MAX_CONNECTIONS: '10000',
-    VIGIE_LOG_LEVEL: 'silent',
-    VIGIE_TOKEN_TTL_ACCOUNT_DAYS: '365',
-    VIGIE_TOKEN_TTL_APPLICATION_DAYS: '365',
-    ...options.env,
-  });
-  const clock = new ManualClock(options.start);
-  const runtime = await openRuntime(config, { clock, logger: pino({ level: 'silent' }) });
-  const app = await buildApp(runtime.container, { logger: { level: 'silent' } });
-  await runtime.container.start();
-  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+/** Two platform administrators, the way `vigie admin bootstrap` and `vigie admin token` make them. */
+async function bootstrapOperators(runtime: Runtime): Promise<HostIdentity> {
   const identity = identityServiceOf(runtime.container);
   const first = await identity.bootstrapAdmin({
     email: 'operateur.1@vigie.example',
@@ -129,6 +107,77 @@ export async function startVigie(options: HostOptions): Promise<VigieHost> {
   // The bootstrap tokens last a day of simulated time; a run lasts weeks (`vigie admin token --days`).
   const firstToken = await identity.issueAdminToken({ email: 'operateur.1@vigie.example', days: 120 });
   const secondToken = await identity.issueAdminToken({ email: 'operateur.2@vigie.example', days: 120 });
+  return {
+    operatorToken: firstToken.secret,
+    secondOperatorToken: secondToken.secret,
+    operatorOrganisationId: first.organisationId,
+  };
+}
+
+/** Vigie's configuration for one run: the shipped policies and rules, or the unprotected ones. */
+function configFor(options: HostOptions, smtpUrl: string) {
+  const policyDir = options.protect
+    ? path.join(options.packageRoot, 'policies')
+    : path.join(options.dataDir, 'policies');
+  const rulesDir = options.protect
+    ? path.join(options.packageRoot, 'rules')
+    : path.join(options.dataDir, 'rules');
+  if (!options.protect) {
+    writeUnprotectedPolicy(policyDir);
+    writeRulesWithoutResponses(path.join(options.packageRoot, 'rules'), rulesDir);
+  }
+  return parseConfig({
+    VIGIE_DATA_DIR: options.dataDir,
+    VIGIE_POLICY_DIR: policyDir,
+    VIGIE_RULES_DIR: rulesDir,
+    VIGIE_SMTP_URL: smtpUrl,
+    VIGIE_ORIGIN: SIM_ORIGIN,
+    VIGIE_RP_ID: 'localhost',
+    // The simulator stands for the reverse proxy: it tells Vigie each person's address.
+    VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',
+    VIGIE_HTTP_MAX_CONNECTIONS: '10000',
+    VIGIE_LOG_LEVEL: 'silent',
+    VIGIE_TOKEN_TTL_ACCOUNT_DAYS: '365',
+    VIGIE_TOKEN_TTL_APPLICATION_DAYS: '365',
+    ...options.env,
+  });
+}
+
+/**
+ * What `vigie import` does while the server is stopped: a runtime over the data directory, no HTTP
+ * and no module started (nothing follows the events it writes until the server starts again and
+ * loads its view once). How an operator loads a large register before opening the service.
+ */
+export async function withStoppedVigie<T>(
+  options: HostOptions,
+  work: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const config = configFor(options, 'smtp://127.0.0.1:1');
+  const runtime = await openRuntime(config, {
+    clock: new ManualClock(options.start),
+    logger: pino({ level: 'silent' }),
+  });
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+export async function startVigie(options: HostOptions): Promise<VigieHost> {
+  if (!options.existing) fs.rmSync(options.dataDir, { recursive: true, force: true });
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  const mail = await startMailSink();
+  const config = configFor(options, mail.url);
+  const clock = new ManualClock(options.start);
+  const runtime = await openRuntime(config, { clock, logger: pino({ level: 'silent' }) });
+  const app = await buildApp(runtime.container, { logger: { level: 'silent' } });
+  await runtime.container.start();
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  const operators = options.existing ?? (await bootstrapOperators(runtime));
   const access = runtime.container.modules.find((m): m is AccessModule => m.name === 'access');
   const detection = runtime.container.modules.find((m): m is DetectionModule => m.name === 'detection');
   return {
@@ -139,9 +188,7 @@ export async function startVigie(options: HostOptions): Promise<VigieHost> {
     app,
     mail,
     dataDir: options.dataDir,
-    operatorToken: firstToken.secret,
-    secondOperatorToken: secondToken.secret,
-    operatorOrganisationId: first.organisationId,
+    ...operators,
     async settle() {
       await access?.service.flush();
       await detection?.service.settled();

@@ -29,7 +29,7 @@ export async function enrolPanel(
   host: VigieHost,
   client: VigieClient,
   world: World,
-  options: { readonly seed: number; readonly panelShare: number },
+  options: { readonly seed: number; readonly panelShare: number; readonly protect?: boolean },
   rnd: Random,
 ) {
   const panel = new Map<number, PanelMember>();
@@ -57,7 +57,8 @@ export async function enrolPanel(
       !m.dormant &&
       (m.role !== 'agent' || firstAgent.has(m.index) || rnd.chance(options.panelShare)),
   );
-  const bar = progressBar('enrol passkeys', members.length, 'people');
+  const run = options.protect === undefined ? '' : options.protect ? ' (protected)' : ' (unprotected)';
+  const bar = progressBar(`enrol passkeys${run}`, members.length, 'people');
   await mapLimit(
     members,
     8,

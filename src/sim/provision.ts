@@ -4,15 +4,18 @@ import { createImportService } from '../modules/imports/import.service.js';
 import type { ImportKind } from '../modules/imports/importer.js';
 import type { SystemActor } from '../shared/principal.js';
 import { mapLimit, type Caller, type VigieClient } from './client.js';
-import type { VigieHost } from './host.js';
+import { withStoppedVigie, type HostOptions, type VigieHost } from './host.js';
+import type { Runtime } from '../runtime.js';
 import { progressBar } from './progress.js';
 import type { World } from './world.js';
 
 /**
- * Loads the world into Vigie the way an operator would: structures, accounts and follow relations
- * through `vigie import` (the import service the CLI runs, in bulk), then roles, applications and
- * their tokens through the HTTP API with an operator token (privileged grants approved by a second
- * operator, four-eyes).
+ * Loads the world into Vigie the way an operator would: structures and accounts through `vigie
+ * import` (the import service the CLI runs, in bulk), privileged roles, applications and their
+ * tokens through the HTTP API with an operator token (privileged grants approved by a second
+ * operator, four-eyes), then the advisor role and the follow relations through `vigie import` with
+ * the server stopped (importRolesAndFollows), as one loads a register of 1.6 M people before opening
+ * the service: a running server reloads its whole access view on each imported batch.
  */
 export interface Provisioned {
   /** Business application tokens by structure kind, and partner portal tokens by structure index. */
@@ -31,7 +34,7 @@ export interface AppHandle {
 const IMPORT_ACTOR: SystemActor = { kind: 'system', id: 'cli:import' };
 
 async function importLines(
-  host: VigieHost,
+  runtime: Runtime,
   kind: ImportKind,
   file: string,
   lines: Iterable<object>,
@@ -49,7 +52,7 @@ async function importLines(
   if (chunk.length) fs.writeSync(fd, `${chunk.join('\n')}\n`);
   fs.closeSync(fd);
   const bar = progressBar(`import ${kind}`, count, 'lines');
-  const summary = await createImportService(host.runtime.container.core).importFile(IMPORT_ACTOR, {
+  const summary = await createImportService(runtime.container.core).importFile(IMPORT_ACTOR, {
     kind,
     file,
     format: 'ndjson',
@@ -105,14 +108,14 @@ export async function provisionWorld(
     ...world.structures.map((s) => ({ id: s.id, name: s.name, kind: s.kind, parentId: s.parentId })),
   ];
   await importLines(
-    host,
+    host.runtime,
     'organisations',
     path.join(workDir, 'organisations.ndjson'),
     orgLines,
     orgLines.length,
   );
   await importLines(
-    host,
+    host.runtime,
     'accounts',
     path.join(workDir, 'accounts.ndjson'),
     world.staff.map((m) => ({ email: m.email, organisationId: world.structures[m.structure]!.id })),
@@ -141,18 +144,15 @@ export async function provisionWorld(
   } while (cursor);
   listing.finish();
   lap('import organisations and accounts');
-  const peopleCount = world.structures.reduce((n, s) => n + s.people.length, 0);
-  await importLines(host, 'follows', path.join(workDir, 'follows.ndjson'), followLines(world), peopleCount);
-  lap('import follow relations');
 
-  // Roles through the API: the advisor role at once, privileged roles pending a second operator.
+  // Privileged roles through the API, pending a second operator (four-eyes); the advisor role of
+  // everyone is imported in bulk with the follow relations (importRolesAndFollows).
   const grants: { accountId: string; roleId: string; organisationId: string }[] = [];
   for (const m of world.staff) {
     const organisationId = world.structures[m.structure]!.id;
-    if (m.agent) grants.push({ accountId: m.accountId!, roleId: 'agent', organisationId });
     if (m.role !== 'agent') grants.push({ accountId: m.accountId!, roleId: m.role, organisationId });
   }
-  const bar = progressBar('grant roles', grants.length, 'grants');
+  const bar = progressBar('grant privileged roles', grants.length, 'grants');
   const pending: string[] = [];
   await mapLimit(
     grants,
@@ -179,7 +179,7 @@ export async function provisionWorld(
     (n) => approve.tick(n),
   );
   approve.finish();
-  lap('grant roles over HTTP (privileged ones approved by a second operator)');
+  lap('grant privileged roles over HTTP, approved by a second operator');
 
   const register = async (organisationId: string, name: string, kind: 'business' | 'partner', ip: string) => {
     const app = await client.expect<{ id: string }>(operator, 'POST', '/api/v1/applications', {
@@ -228,4 +228,42 @@ export async function provisionWorld(
   await host.settle();
   lap('register applications');
   return { businessApps, partnerApps, phases };
+}
+
+/**
+ * The advisor role of everyone who holds it (`vigie import roles`: it needs no approval) and the
+ * follow relations (`vigie import follows`), Vigie stopped: its next start loads them once.
+ */
+export async function importRolesAndFollows(
+  options: HostOptions,
+  world: World,
+  workDir: string,
+): Promise<Record<string, number>> {
+  const phases: Record<string, number> = {};
+  let mark = Date.now();
+  const lap = (name: string) => {
+    phases[name] = Math.round((Date.now() - mark) / 100) / 10;
+    mark = Date.now();
+  };
+  const advisors = world.staff.filter((m) => m.agent);
+  const peopleCount = world.structures.reduce((n, s) => n + s.people.length, 0);
+  await withStoppedVigie(options, async (runtime) => {
+    await importLines(
+      runtime,
+      'roles',
+      path.join(workDir, 'roles.ndjson'),
+      advisors.map((m) => ({ accountId: m.accountId, roleId: 'agent' })),
+      advisors.length,
+    );
+    lap('import the advisor role (vigie import roles, server stopped)');
+    await importLines(
+      runtime,
+      'follows',
+      path.join(workDir, 'follows.ndjson'),
+      followLines(world),
+      peopleCount,
+    );
+    lap('import follow relations (vigie import follows, server stopped)');
+  });
+  return phases;
 }

@@ -13,6 +13,7 @@ import {
   type ImportService,
   type RejectedLine,
 } from '../../src/modules/imports/import.service.js';
+import type { ImportKind } from '../../src/modules/imports/importer.js';
 import { createTestDatabase, onPostgres, type TestDatabase } from '../helpers/test-db.js';
 import { makeAccount, makeOrganisation, makeScene } from '../helpers/factories.js';
 
@@ -33,7 +34,7 @@ describe('the import engine', () => {
     fs.writeFileSync(p, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
     return p;
   };
-  const run = async (kind: 'organisations' | 'accounts' | 'follows', p: string, batchSize?: number) => {
+  const run = async (kind: ImportKind, p: string, batchSize?: number) => {
     const rejects: RejectedLine[] = [];
     const summary = await service.importFile(ACTOR, {
       kind,
@@ -336,5 +337,58 @@ describe('the import engine', () => {
     await expect(run('follows', p)).rejects.toMatchObject({ code: 'IMPORT_FORMAT_UNKNOWN' });
     const q = file('x.ndjson', []);
     await expect(run('follows', q, 60_000)).rejects.toMatchObject({ code: 'IMPORT_BATCH_SIZE' });
+  });
+  it('imports role assignments that need no approval, within the account’s own organisation, once', async () => {
+    const a = await makeAccount(db, { organisationId: scene.structure.id, email: 'roles.a@ml.test' });
+    const gone = await makeAccount(db, { organisationId: scene.structure.id, status: 'disabled' });
+    const head = await makeAccount(db, { organisationId: scene.network.id, email: 'roles.head@ml.test' });
+    const lines = [
+      { accountId: a.id, roleId: 'agent' },
+      { email: ' Roles.A@ML.test ', roleId: 'agent' },
+      { accountId: a.id, roleId: 'account_manager' },
+      { accountId: a.id, roleId: 'no_such_role' },
+      { accountId: a.id, roleId: 'agent', organisationId: scene.network.id },
+      { accountId: gone.id, roleId: 'agent' },
+      { accountId: a.id, email: 'roles.a@ml.test', roleId: 'agent' },
+      { email: 'nobody@ml.test', roleId: 'agent' },
+      { accountId: head.id, roleId: 'agent', organisationId: scene.structure.id, expiresAt: '2026-01-01' },
+      { accountId: head.id, roleId: 'agent', organisationId: scene.structure.id, expiresAt: '2026-12-31' },
+      { accountId: a.id, roleId: 'agent', organisationId: other.id },
+    ];
+    const { summary, rejects } = await run('roles', file('roles.ndjson', lines));
+    expect(rejects.map((r) => [r.line, r.code])).toEqual([
+      [3, 'PRIVILEGED_ROLE'],
+      [4, 'ROLE_NOT_FOUND'],
+      [5, 'ORGANISATION_OUTSIDE_ACCOUNT'],
+      [6, 'ACCOUNT_DISABLED'],
+      [7, 'AMBIGUOUS_ACCOUNT'],
+      [8, 'ACCOUNT_NOT_FOUND'],
+      [9, 'EXPIRY_IN_PAST'],
+      [11, 'ORGANISATION_OUTSIDE_ACCOUNT'],
+    ]);
+    // The second line names the first one's account by e-mail: the same grant, already present.
+    expect([summary.imported, summary.unchanged]).toEqual([2, 1]);
+    const rows = await db
+      .selectFrom('role_assignments')
+      .selectAll()
+      .where('account_id', 'in', [a.id, head.id])
+      .orderBy('account_id')
+      .execute();
+    expect(
+      rows.map((r) => [r.account_id, r.role_id, r.organisation_id, r.status, r.granted_by, r.expires_at]),
+    ).toEqual(
+      [
+        [a.id, 'agent', scene.structure.id, 'active', null, null],
+        [head.id, 'agent', scene.structure.id, 'active', null, '2026-12-31T00:00:00.000Z'],
+      ].sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
+    const events = await eventsOf('role.imported');
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ actor_type: 'system', actor_id: 'cli:import', target_type: 'import' });
+    expect(published.some((e) => e.kind === 'role.imported')).toBe(true);
+    // Again: nothing new, no event.
+    const again = await run('roles', file('roles.ndjson', lines.slice(0, 2)));
+    expect([again.summary.imported, again.summary.unchanged]).toEqual([0, 2]);
+    expect(await eventsOf('role.imported')).toHaveLength(1);
   });
 });

@@ -8,6 +8,7 @@ import { LineRejected } from './field.reader.js';
 import { createFollowImporter } from './follow.importer.js';
 import type { Importer, ImportKind, PendingRow } from './importer.js';
 import { createOrganisationImporter } from './organisation.importer.js';
+import { createRoleImporter } from './role.importer.js';
 import { formatOf, readRecords, type ImportFormat } from './record.source.js';
 
 export type ImportDeps = Pick<CoreDeps, 'db' | 'bus' | 'clock' | 'ids'>;
@@ -72,6 +73,8 @@ export function createImportService(deps: ImportDeps) {
         return createOrganisationImporter(deps.ids);
       case 'accounts':
         return createAccountImporter(deps.ids);
+      case 'roles':
+        return createRoleImporter(deps.ids);
       case 'follows':
         return createFollowImporter(deps.ids);
     }

@@ -1,7 +1,7 @@
 import type { Executor } from '../../db/database.js';
 import type { RecordShape } from './record.source.js';
 
-export type ImportKind = 'organisations' | 'accounts' | 'follows';
+export type ImportKind = 'organisations' | 'accounts' | 'roles' | 'follows';
 
 /** Values one INSERT may bind, well under PostgreSQL's 65,535 (SQLite's limit is higher still). */
 const MAX_BOUND_PARAMETERS = 30_000;

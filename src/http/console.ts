@@ -5,11 +5,16 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 /**
- * The two <style> elements react-dsfr adds to the page for the colour scheme, allowed by their
- * digest: the CSP keeps refusing every other inline style and every inline script.
+ * The <style> elements the console's libraries add to the page, allowed by their digest (the CSP
+ * keeps refusing every other inline style and every inline script): react-dsfr's two for the
+ * colour scheme, Cytoscape's one for its container.
  */
-const DSFR_SCHEME_STYLES = [':root { color-scheme: light; }', ':root { color-scheme: dark; }'];
-const styleHashes = DSFR_SCHEME_STYLES.map(
+const LIBRARY_STYLES = [
+  ':root { color-scheme: light; }',
+  ':root { color-scheme: dark; }',
+  '.__________cytoscape_container { position: relative; }',
+];
+const styleHashes = LIBRARY_STYLES.map(
   (s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`,
 ).join(' ');
 

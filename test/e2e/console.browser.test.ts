@@ -39,7 +39,24 @@ async function setWorld(t: TestApp) {
   });
   const appToken = await issueToken(db, 'application', ingester.id);
   const decoy = await makeSubject(db, { decoy: true });
-  return { scene, analyst, agent, appToken, decoy };
+  // Four-eyes: a manager's account, an approver the manager created (in its lineage), another outside it.
+  const manager = await makeAccount(db, { organisationId: scene.structure.id, approvedBy: scene.admin.id });
+  await grantRole(db, manager.id, 'account_manager', scene.structure.id);
+  const insider = await makeAccount(db, {
+    organisationId: scene.structure.id,
+    email: 'insider@ml.test',
+    createdBy: manager.id,
+    approvedBy: scene.admin.id,
+  });
+  await grantRole(db, insider.id, 'account_approver', scene.structure.id);
+  const approver = await makeAccount(db, {
+    organisationId: scene.structure.id,
+    email: 'approver@ml.test',
+    approvedBy: scene.admin.id,
+  });
+  await grantRole(db, approver.id, 'account_approver', scene.structure.id);
+  const managerToken = await issueToken(db, 'account', manager.id);
+  return { scene, analyst, agent, appToken, decoy, manager, managerToken, insider, approver };
 }
 
 const ARTIFACTS = path.resolve('test-artifacts/console');
@@ -225,6 +242,73 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => page.locator('table').innerText()).toContain('cette session');
         await screen(page, 'my-account');
         expect(problems).toEqual([]);
+      },
+    );
+
+    /** Enrols the account from the link mailed to it, in a fresh browser, and returns that browser. */
+    async function enrolled(accountId: string, email: string): Promise<PasskeyBrowser> {
+      const reissued = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/accounts/${accountId}/enrolment-link`,
+        headers: { authorization: `Bearer ${world.scene.adminToken}` },
+      });
+      expect(reissued.statusCode).toBe(202);
+      const browser = await open();
+      await browser.page.goto((await sink.linkFor(email)).url);
+      await browser.page.locator('#enrol-button').click();
+      await browser.page.waitForURL(`${origin}/account`);
+      return browser;
+    }
+
+    /** Clicks Approve on the pending account's row, through /step-up and back the first time. */
+    async function approve(page: Page, email: string): Promise<string> {
+      await page.goto(`${origin}/console/accounts`);
+      const button = page.locator(`[data-approve="${email}"]`);
+      await button.click();
+      await page.waitForURL(/\/step-up\?return=%2Fconsole%2Faccounts$/);
+      await page.locator('#step-up-button').click();
+      await page.waitForURL(`${origin}/console/accounts`);
+      await page.locator(`[data-approve="${email}"]`).click();
+      await expect.poll(() => page.locator('#approve-result').innerText()).not.toBe('');
+      return page.locator('#approve-result').innerText();
+    }
+
+    it(
+      'refuses, with the four-eyes rule explained, an approval by the creator’s lineage, then approves from outside it',
+      { timeout: 150_000 },
+      async () => {
+        const { manager, managerToken, insider, approver } = world;
+        const created = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/accounts',
+          headers: { authorization: `Bearer ${managerToken}` },
+          payload: { organisationId: world.scene.structure.id, email: 'newcomer@ml.test', kind: 'human' },
+        });
+        expect(created.statusCode).toBe(201);
+        expect(created.json<{ status: string }>().status).toBe('pending_approval');
+
+        const inside = await enrolled(insider.id, 'insider@ml.test');
+        const refusal = await approve(inside.page, 'newcomer@ml.test');
+        expect(refusal).toContain('quatre yeux');
+        expect(refusal).toContain('créé ou approuvé par la lignée du créateur');
+        expect(refusal).toContain('Référence à donner au support');
+        await screen(inside.page, 'approval-refused');
+        expect(inside.problems).toEqual([]);
+
+        const outside = await enrolled(approver.id, 'approver@ml.test');
+        expect(await approve(outside.page, 'newcomer@ml.test')).toContain('newcomer@ml.test approuvé');
+        const account = await t.app.inject({
+          url: `/api/v1/accounts/${created.json<{ id: string }>().id}`,
+          headers: { authorization: `Bearer ${world.scene.adminToken}` },
+        });
+        expect(account.json<{ status: string }>().status).toBe('active');
+
+        // The manager's page: roles and the lineage graph (the insider and the newcomer it created).
+        await outside.page.goto(`${origin}/console/accounts/${manager.id}`);
+        await expect.poll(() => outside.page.locator('#lineage').innerText()).toContain(insider.id);
+        await expect.poll(() => outside.page.locator('.vigie-lineage canvas').count()).toBeGreaterThan(0);
+        await screen(outside.page, 'account');
+        expect(outside.problems).toEqual([]);
       },
     );
   },

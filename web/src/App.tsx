@@ -4,13 +4,31 @@ import { SkipLinks } from '@codegouvfr/react-dsfr/SkipLinks';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
-import { ApiError, get, goSignIn, type Account } from './api';
+import { ApiError, get, goSignIn, isForbidden, type Account } from './api';
 import { ErrorNotice } from './ErrorNotice';
 import { useRoute } from './router';
+import { AccountScreen } from './screens/AccountScreen';
+import { AccountsScreen } from './screens/AccountsScreen';
 import { AlertScreen } from './screens/AlertScreen';
 import { JournalScreen } from './screens/JournalScreen';
 import { MyAccountScreen } from './screens/MyAccountScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
+
+/**
+ * Whether the API lets the signed-in account read what a screen shows: the console asks (one small
+ * read) and hides the entry when the answer is a refusal. The API decides; this only reflects it.
+ */
+function useMayRead(url: string, enabled: boolean): boolean | undefined {
+  const probe = useQuery({
+    queryKey: ['may-read', url],
+    queryFn: () => get<unknown>(url),
+    enabled,
+    staleTime: 60_000,
+  });
+  if (probe.isSuccess) return true;
+  if (probe.error) return !isForbidden(probe.error);
+  return undefined;
+}
 
 /** The signed-in account; a 401 sends the person to Vigie's passkey sign-in and back. */
 export function useMe() {
@@ -20,6 +38,9 @@ export function useMe() {
 function Screen({ route, me }: { route: string; me: Account }) {
   const alert = /^alerts\/([A-Za-z0-9_-]+)$/.exec(route);
   if (alert) return <AlertScreen id={alert[1]!} />;
+  const account = /^accounts\/([A-Za-z0-9_-]+)$/.exec(route);
+  if (account) return <AccountScreen id={account[1]!} />;
+  if (route === 'accounts') return <AccountsScreen />;
   if (route === 'journal') return <JournalScreen />;
   if (route === 'me') return <MyAccountScreen me={me} />;
   return <OverviewScreen />;
@@ -38,11 +59,14 @@ export function App() {
   }, [t, i18n.language]);
 
   const other = i18n.language === 'fr' ? 'en' : 'fr';
+  const mayAccounts = useMayRead('/api/v1/accounts?limit=1', me.isSuccess);
+  const mayJournal = useMayRead('/api/v1/journal/verifier-key', me.isSuccess);
   const nav = [
-    { to: '', label: t('nav.overview') },
-    { to: 'journal', label: t('nav.journal') },
-    { to: 'me', label: t('nav.account') },
-  ];
+    { to: '', label: t('nav.overview'), shown: true },
+    { to: 'accounts', label: t('nav.accounts'), shown: mayAccounts === true },
+    { to: 'journal', label: t('nav.journal'), shown: mayJournal === true },
+    { to: 'me', label: t('nav.account'), shown: true },
+  ].filter((n) => n.shown);
   return (
     <>
       <SkipLinks links={[{ anchor: '#content', label: t('app.skip') }]} />
@@ -72,7 +96,10 @@ export function App() {
         navigation={nav.map((n) => ({
           text: n.label,
           linkProps: { href: `/console/${n.to}` },
-          isActive: route === n.to || (n.to === '' && route.startsWith('alerts/')),
+          isActive:
+            route === n.to ||
+            (n.to !== '' && route.startsWith(`${n.to}/`)) ||
+            (n.to === '' && route.startsWith('alerts/')),
         }))}
       />
       <main id="content" className="fr-container fr-py-4w" tabIndex={-1}>

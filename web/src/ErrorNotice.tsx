@@ -10,7 +10,11 @@ const FOUR_EYES = /^APPROVER_/;
 export function errorText(t: TFunction, error: unknown): string {
   if (!(error instanceof ApiError)) return t('error.NETWORK');
   if (error.status === 401) return t('error.SIGNED_OUT');
-  if (FOUR_EYES.test(error.code)) return t('error.FOUR_EYES', { message: error.message });
+  if (FOUR_EYES.test(error.code)) {
+    // The rule in the person's language when the code is known, else the API's own sentence.
+    const why = t(`error.fourEyesWhy.${error.code}`, { ...error.details, defaultValue: error.message });
+    return t('error.FOUR_EYES', { message: why });
+  }
   if (error.code === 'VALIDATION_FAILED' || error.status === 400)
     return t('error.VALIDATION', { message: error.message });
   for (const code of ['STEP_UP_REQUIRED', 'PERMISSION_DENIED', 'CSRF_ORIGIN_MISMATCH']) {

@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get, goStepUp, isStepUp, send, type Account, type Alert, type AlertResponse } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
+import { useWhen } from '../format';
 import { Link } from '../router';
 import { SeverityBadge } from './OverviewScreen';
 
@@ -46,6 +47,7 @@ function savedReason(alertId: string): string {
 
 export function AlertScreen({ id }: { id: string }) {
   const { t } = useTranslation();
+  const when = useWhen();
   const [reason, setReason] = useState(() => savedReason(id));
   const alert = useQuery({ queryKey: ['alert', id], queryFn: () => get<Alert>(`/api/v1/alerts/${id}`) });
   const responses = useQuery({
@@ -143,9 +145,9 @@ export function AlertScreen({ id }: { id: string }) {
         <dt>{t('alert.occurrences')}</dt>
         <dd>{a.occurrences}</dd>
         <dt>{t('alert.first')}</dt>
-        <dd>{new Date(a.firstEventAt).toLocaleString()}</dd>
+        <dd>{when(a.firstEventAt)}</dd>
         <dt>{t('alert.last')}</dt>
-        <dd>{new Date(a.lastEventAt).toLocaleString()}</dd>
+        <dd>{when(a.lastEventAt)}</dd>
       </dl>
 
       <section aria-labelledby="acts-title" className="fr-mb-4w">
@@ -195,7 +197,7 @@ export function AlertScreen({ id }: { id: string }) {
             {responses.data.items.map((r) => (
               <li key={r.id}>
                 <span className="vigie-mono">{r.action}</span> → {r.target.type} {r.target.id} ({r.status},{' '}
-                {new Date(r.executedAt).toLocaleString()}){' '}
+                {when(r.executedAt)}){' '}
                 {r.status === 'executed' ? (
                   <Button
                     size="small"

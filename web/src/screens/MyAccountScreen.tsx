@@ -5,6 +5,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { get, send, type Account } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
+import { useWhen } from '../format';
 
 interface Session {
   id: string;
@@ -27,6 +28,7 @@ interface Passkey {
 /** The agent's own account: passkeys, live sessions, sign out everywhere. */
 export function MyAccountScreen({ me }: { me: Account }) {
   const { t } = useTranslation();
+  const when = useWhen();
   const sessions = useQuery({
     queryKey: ['sessions'],
     queryFn: () => get<{ items: Session[] }>('/api/v1/auth/sessions'),
@@ -53,7 +55,7 @@ export function MyAccountScreen({ me }: { me: Account }) {
         <ul>
           {passkeys.data?.items.map((p) => (
             <li key={p.id}>
-              {p.name} — {new Date(p.createdAt).toLocaleDateString()}
+              {p.name} — {when(p.createdAt, true)}
             </li>
           ))}
         </ul>
@@ -70,7 +72,7 @@ export function MyAccountScreen({ me }: { me: Account }) {
           <Table
             headers={[t('me.started'), t('me.method'), 'Navigateur / Browser', 'Réseau / Network']}
             data={sessions.data.items.map((s) => [
-              `${new Date(s.createdAt).toLocaleString()}${s.current ? ` (${t('me.current')})` : ''}`,
+              `${when(s.createdAt)}${s.current ? ` (${t('me.current')})` : ''}`,
               `${s.authLevel} (${s.aal})`,
               s.browserFamily,
               s.networkPrefix,

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get, isForbidden, parseCheckpoint, type Alert, type Page } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
+import { useWhen } from '../format';
 import { Link } from '../router';
 import { SeverityChart } from './SeverityChart';
 
@@ -57,6 +58,7 @@ function useLiveAlerts() {
 
 function AlertsPanel() {
   const { t } = useTranslation();
+  const when = useWhen();
   const { list, connected } = useLiveAlerts();
   const items = useMemo(() => list.data?.items ?? [], [list.data]);
   const counts = useMemo(() => {
@@ -87,7 +89,7 @@ function AlertsPanel() {
                 a.title,
                 <SeverityBadge key="s" severity={a.severity} />,
                 `${a.entity.type} ${a.entity.id}`,
-                new Date(a.lastEventAt).toLocaleString(),
+                when(a.lastEventAt),
                 <Link key="l" to={`alerts/${a.id}`} className="fr-link" data-alert-id={a.id}>
                   {t('overview.open')}
                   <span className="fr-sr-only"> {a.title}</span>

@@ -3,8 +3,18 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // public/ holds plain browser scripts outside the TypeScript project; Prettier still formats them.
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'bin/**', 'web/**', 'public/**', 'eslint.config.js'] },
+  // web/ is linted against its own tsconfig (found by the project service); public/ holds plain browser scripts outside the TypeScript project; Prettier still formats them.
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'data/**',
+      'bin/**',
+      'web/dist/**',
+      'public/**',
+      'eslint.config.js',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

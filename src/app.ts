@@ -7,6 +7,7 @@ import { sql } from 'kysely';
 import type { Container } from './container.js';
 import { createAuthFailureBrake } from './http/auth-brake.js';
 import { installAuthentication } from './http/authenticate.js';
+import { consolePages } from './http/console.js';
 import { installErrorHandler } from './http/errors.js';
 import { installJsonBodyParser } from './http/json-body.js';
 import { installStepUpGate } from './http/step-up.js';
@@ -128,6 +129,7 @@ export async function buildApp(container: Container, options: AppOptions = {}): 
   });
 
   for (const m of container.modules) if (m.routes) await app.register(m.routes);
+  consolePages(app);
   await app.ready();
   return app;
 }

@@ -219,44 +219,37 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
   ): Promise<RiskRaise[]> {
     const out: RiskRaise[] = [];
     const accountId = lineageRoot(atRisk);
+    /** The group's alert once it has `groupAccounts` independent accounts at risk, never again after. */
+    const groupRaise = (
+      entity: { type: 'organisation' | 'application'; id: string },
+      n: number,
+      membersOf: () => readonly string[],
+    ) => {
+      if (n !== policy.groupAccounts) return;
+      const members = membersOf();
+      out.push({
+        finding: {
+          rule: RISK_RULES[entity.type],
+          entity,
+          organisationId,
+          evidence: evidence.slice(-MAX_ALERT_EVIDENCE),
+          timeMs: nowMs,
+          summary: { accountsAtRisk: members, needed: policy.groupAccounts },
+        },
+        responses: [{ action: 'freeze_budgets', target: entity.type }],
+        why: whyGroup(entity, members, policy.groupAccounts, policy.groupWindowMs),
+      });
+    };
     if (organisationId) {
       const n = organisations.mark(organisationId, accountId, nowMs);
-      if (n === policy.groupAccounts) {
-        const entity = { type: 'organisation' as const, id: organisationId };
-        const members = organisations.members(organisationId);
-        out.push({
-          finding: {
-            rule: RISK_RULES.organisation,
-            entity,
-            organisationId,
-            evidence: evidence.slice(-MAX_ALERT_EVIDENCE),
-            timeMs: nowMs,
-            summary: { accountsAtRisk: members, needed: policy.groupAccounts },
-          },
-          responses: [{ action: 'freeze_budgets', target: 'organisation' }],
-          why: whyGroup(entity, members, policy.groupAccounts, policy.groupWindowMs),
-        });
-      }
+      groupRaise({ type: 'organisation', id: organisationId }, n, () =>
+        organisations.members(organisationId),
+      );
     }
     const app = lastContext.get(atRisk)?.app;
     if (app && (await deps.applicationKind(app)) === 'partner') {
       const n = applications.mark(app, accountId, nowMs);
-      if (n === policy.groupAccounts) {
-        const entity = { type: 'application' as const, id: app };
-        const members = applications.members(app);
-        out.push({
-          finding: {
-            rule: RISK_RULES.application,
-            entity,
-            organisationId,
-            evidence: evidence.slice(-MAX_ALERT_EVIDENCE),
-            timeMs: nowMs,
-            summary: { accountsAtRisk: members, needed: policy.groupAccounts },
-          },
-          responses: [{ action: 'freeze_budgets', target: 'application' }],
-          why: whyGroup(entity, members, policy.groupAccounts, policy.groupWindowMs),
-        });
-      }
+      groupRaise({ type: 'application', id: app }, n, () => applications.members(app));
     }
     return out;
   }

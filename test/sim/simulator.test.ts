@@ -61,7 +61,9 @@ const nationwide = base({
 const managerTakeover = base({
   name: 'manager-takeover',
   start: { day: 1, time: '11:00' },
-  durationHours: 0.5,
+  // Long enough for the victim's session to be live at some point: a manager acts seldom, so its
+  // session may idle out for a while and the attacker waits for the next one (every 10 minutes).
+  durationHours: 3,
   victims: { structureKind: 'mission_locale', role: 'account_manager', count: 1 },
   createAccounts: { count: 1, emailDomain: 'proton.me', fallback: 'colleague_approves' },
 });
@@ -143,7 +145,7 @@ describe('the simulator at small scale', () => {
   it('a stolen session cannot step up to approve what it created; a colleague who can, does', () => {
     for (const run of [report.protected, report.unprotected!]) {
       const s = run.scenarios.find((x) => x.name === 'manager-takeover')!;
-      const log = s.log.join('\n');
+      const log = `${run === report.protected ? 'protected' : 'unprotected'} run:\n${s.log.join('\n')}`;
       expect(s.layers[STEP_UP_LAYER], log).toBe(1);
       expect(log).toMatch(/step-up for the approval refused/);
       expect(log).toMatch(/a colleague approved x\d+\.0@proton\.me/);

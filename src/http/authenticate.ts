@@ -71,13 +71,12 @@ export function clearSessionCookie(): string {
  */
 export function installAuthentication(
   app: FastifyInstance,
-  resolver: Pick<PrincipalResolver, 'resolve'>,
+  resolver: Pick<PrincipalResolver, 'resolve' | 'cached'>,
   brake?: Pick<AuthFailureBrake, 'onFailure'>,
   cookies?: { sessions: SessionAuthenticator; origin: string },
 ): void {
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.ownAuthentication) return;
+  async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = request.headers.authorization;
     if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
       if (cookies) await authenticateCookie(request, reply, cookies);
@@ -92,6 +91,20 @@ export function installAuthentication(
       if (error instanceof AuthThrottledError) reply.header('retry-after', String(error.retryAfterSeconds));
       throw error;
     }
+  }
+  // A callback hook: a bearer token resolved moments ago (every AuthZEN call of an application)
+  // passes without a promise or a microtask turn; anything else takes the asynchronous path.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (request.routeOptions.config.ownAuthentication) return done();
+    const header = request.headers.authorization;
+    if (typeof header === 'string' && header.startsWith('Bearer ')) {
+      const known = resolver.cached(header.slice('Bearer '.length).trim());
+      if (known) {
+        request.principal = known;
+        return done();
+      }
+    }
+    authenticate(request, reply).then(() => done(), done);
   });
 }
 

@@ -272,3 +272,56 @@ describe('the AuthZEN 1.0 API on the interop Todo scenario', () => {
     expect(rows.some((r) => r.outcome === 'denied')).toBe(true);
   });
 });
+
+describe('AuthZEN decisions while the journal lags', () => {
+  let t: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    t = await createTestApp({
+      env: { VIGIE_POLICY_DIR: path.join(root, 'test/fixtures/policies/todo') },
+      start: true,
+    });
+    await seedBuiltinRoles(t.database.db);
+    const org = await makeOrganisation(t.database.db, { kind: 'operator' });
+    const app = await makeApplication(t.database.db, {
+      organisationId: org.id,
+      kind: 'business',
+      scopes: ['pdp.evaluate'],
+    });
+    token = await issueToken(t.database.db, 'application', app.id);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('waits for the journal to catch up before deciding, instead of refusing or running ahead', async () => {
+    const access = t.container.modules.find((m) => m.name === 'access') as AccessModule;
+    const { request } = todo.evaluation[0]!;
+    const asked = { ...(request as object), callerId: 'backlog-test' } as Parameters<
+      typeof access.service.evaluate
+    >[0];
+    // Decided in one synchronous run, so nothing is written meanwhile: 60,000 decisions unjournaled,
+    // fifteen batches, far more than the journal commits before the request below reaches its route.
+    for (let i = 0; i < 60_000; i++) access.service.evaluate(asked);
+    expect(access.service.unjournaled).toBe(60_000);
+    expect(access.service.journalBacklog()).toBeInstanceOf(Promise);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/access/v1/evaluations',
+      payload: { evaluations: [request, request] },
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.statusCode).toBe(200);
+    // Answered after the backlog committed: only this request's own decisions (at most) still wait.
+    expect(access.service.unjournaled).toBeLessThanOrEqual(2);
+    expect(access.service.journalBacklog()).toBeUndefined();
+    await access.service.flush();
+    const { n } = await t.database.db
+      .selectFrom('events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('kind', '=', 'access.decision')
+      .executeTakeFirstOrThrow();
+    expect(Number(n)).toBe(60_002);
+  });
+});

@@ -33,6 +33,12 @@ export interface AccessService {
   settled(): Promise<void>;
   /** Decisions made and not yet committed to the journal. */
   readonly unjournaled: number;
+  /**
+   * While the journal lags (more than five batches unjournaled), a promise that resolves once what
+   * is buffered has committed: callers wait on it before deciding, so a fast client is slowed to the
+   * journal's pace instead of being refused. Undefined when the journal keeps up.
+   */
+  journalBacklog(): Promise<void> | undefined;
   /** Writes buffered decision events now. */
   flush(): Promise<void>;
   start(): Promise<void>;
@@ -44,6 +50,9 @@ export interface AccessService {
  * cannot be journaled must not be made (fail closed while the database is unreachable).
  */
 const MAX_UNJOURNALED = 100_000;
+
+/** Unjournaled decisions beyond which decision requests wait for the journal (five full batches). */
+const BACKLOG_HIGH_WATER = 20_000;
 
 /** Kinds whose events can change who may see what. Access's own events are applied directly. */
 const RELEVANT = /^(organisation|account|role|application|subject|follow)\./;
@@ -167,6 +176,7 @@ export function createAccessService(
       return recorder.pending;
     },
     flush: () => recorder.flush(),
+    journalBacklog: () => (recorder.pending > BACKLOG_HIGH_WATER ? recorder.flush() : undefined),
     async start() {
       const { current } = await store.reload(deps.clock.now().toISOString());
       pseudonymise = recordPseudonymiser(await loadRecordPseudonymKey(deps.config.dataDir));

@@ -45,6 +45,16 @@ function toRequest(body: EvaluationRequest, callerId: string): DecisionRequest {
 const requestId = (request: FastifyRequest) => String(request.id);
 
 /**
+ * Runs `decide` at once while the journal keeps up, else once the lagging journal has caught up:
+ * back-pressure that slows a client sending faster than decisions can be journaled, where refusing
+ * (503) would make it send again at once and spend the PDP's time parsing requests it then drops.
+ */
+function whenJournaled<T>(access: AccessService, decide: () => T | Promise<T>): T | Promise<T> {
+  const backlog = access.journalBacklog();
+  return backlog ? backlog.then(decide) : decide();
+}
+
+/**
  * Authenticates before the body is validated, so an anonymous caller gets 401, not a schema error.
  * A callback hook (Fastify catches what it throws): no promise per decision.
  */
@@ -101,13 +111,7 @@ export function authzenRoutes(
       (request) => {
         const caller = requireApplication(request, 'pdp.evaluate');
         const asked = toRequest(request.body, caller.applicationId);
-        // Only a request naming a Vigie session waits, on one lookup (session-facts.ts).
-        if (namesSession(asked.context)) {
-          return sessions
-            .resolve(asked)
-            .then((r) => presentDecision(access.evaluate(r, { requestId: requestId(request) })));
-        }
-        return presentDecision(access.evaluate(asked, { requestId: requestId(request) }));
+        return evaluateOne(access, sessions, asked, requestId(request));
       },
     );
 
@@ -137,23 +141,20 @@ export function authzenRoutes(
           // No (or an empty) evaluations array: the request is a single evaluation.
           if (!evaluationItemCheck.Check(base)) throw invalidItem(base);
           const asked = toRequest(base, caller.applicationId);
-          if (namesSession(asked.context)) {
-            return sessions
-              .resolve(asked)
-              .then((r) => presentDecision(access.evaluate(r, { requestId: requestId(request) })));
-          }
-          return presentDecision(access.evaluate(asked, { requestId: requestId(request) }));
+          return evaluateOne(access, sessions, asked, requestId(request));
         }
         const semantic = body.options?.evaluations_semantic ?? 'execute_all';
         const id = requestId(request);
-        // The sessions the items name are looked up together, once each, before any decision.
-        const named = sessionContexts(base.context, items);
-        if (named) {
-          return sessions
-            .lookupAll(named)
-            .then((found) => evaluateItems(access, caller.applicationId, id, base, items, semantic, found));
-        }
-        return evaluateItems(access, caller.applicationId, id, base, items, semantic, undefined);
+        return whenJournaled(access, () => {
+          // The sessions the items name are looked up together, once each, before any decision.
+          const named = sessionContexts(base.context, items);
+          if (named) {
+            return sessions
+              .lookupAll(named)
+              .then((found) => evaluateItems(access, caller.applicationId, id, base, items, semantic, found));
+          }
+          return evaluateItems(access, caller.applicationId, id, base, items, semantic, undefined);
+        });
       },
     );
 
@@ -226,6 +227,15 @@ export function authzenRoutes(
     );
     return Promise.resolve();
   };
+}
+
+/** One decision, once the journal keeps up; a request naming a Vigie session waits on one lookup. */
+function evaluateOne(access: AccessService, sessions: SessionFacts, asked: DecisionRequest, id: string) {
+  return whenJournaled(access, () =>
+    namesSession(asked.context)
+      ? sessions.resolve(asked).then((r) => presentDecision(access.evaluate(r, { requestId: id })))
+      : presentDecision(access.evaluate(asked, { requestId: id })),
+  );
 }
 
 /** The items of a boxcar, in order, under its semantic; `found` holds the sessions they named. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { consoleInvitation } from '../sim/console-invite.js';
 import { runDemo } from '../sim/demo.js';
 
 function positive(name: string, max: number) {
@@ -84,9 +85,14 @@ export function registerDemoCommand(program: Command): void {
           ...(o.workDir ? { workDir: path.resolve(o.workDir) } : {}),
         });
         if (!host) return;
+        const invitation = await consoleInvitation(host, Math.floor(o.port));
         process.stdout.write(
           `\nVigie keeps serving on ${host.baseUrl} with the run's alerts (operator token below, valid 120 simulated days).\n` +
-            `  curl -H "Authorization: Bearer ${host.operatorToken}" ${host.baseUrl}/api/v1/alerts\nCtrl-C stops it.\n`,
+            `  curl -H "Authorization: Bearer ${host.operatorToken}" ${host.baseUrl}/api/v1/alerts\n` +
+            ('enrolUrl' in invitation
+              ? `Console / console : ouvrez ce lien d'enrôlement à usage unique pour créer une clé d'accès (passkey) de l'opérateur, puis la console / open this single-use enrolment link to register the operator's passkey, then the console:\n  ${invitation.enrolUrl}\n  ${invitation.consoleUrl}\n`
+              : `Console: ${invitation.unavailable}\n`) +
+            'Ctrl-C stops it.\n',
         );
         const stop = async () => {
           await host.close();

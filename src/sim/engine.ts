@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly prepared?: PreparedWorld;
   /** Move the prepared data directory instead of copying it (the last run that needs it). */
   readonly takeOver?: boolean;
+  /** Called once Vigie serves, before the replay starts (a browser test opens the console there). */
+  readonly onStarted?: (host: VigieHost) => Promise<void>;
 }
 
 /** A world loaded into Vigie once, for every run that replays it (protected and unprotected). */
@@ -209,6 +211,7 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
   try {
+    await options.onStarted?.(host);
     const client = new VigieClient(host.baseUrl, host.origin);
     const provisionStart = Date.now();
     const panelStart = Date.now();

@@ -61,6 +61,14 @@ export interface HostOptions {
 
 export const SIM_ORIGIN = 'http://localhost:8080';
 
+/**
+ * The origin Vigie is configured with: localhost on the port it serves on, so that a browser opening
+ * the kept-serving Vigie signs in with passkeys (WebAuthn binds them to the origin); SIM_ORIGIN
+ * when it listens on a port drawn at start (nobody opens it in a browser).
+ */
+const originOf = (options: HostOptions) =>
+  options.port !== undefined && options.port !== 0 ? `http://localhost:${options.port}` : SIM_ORIGIN;
+
 function writeUnprotectedPolicy(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
@@ -131,7 +139,7 @@ function configFor(options: HostOptions, smtpUrl: string) {
     VIGIE_POLICY_DIR: policyDir,
     VIGIE_RULES_DIR: rulesDir,
     VIGIE_SMTP_URL: smtpUrl,
-    VIGIE_ORIGIN: SIM_ORIGIN,
+    VIGIE_ORIGIN: originOf(options),
     VIGIE_RP_ID: 'localhost',
     // The simulator stands for the reverse proxy: it tells Vigie each person's address.
     VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',
@@ -182,7 +190,7 @@ export async function startVigie(options: HostOptions): Promise<VigieHost> {
   const detection = runtime.container.modules.find((m): m is DetectionModule => m.name === 'detection');
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    origin: SIM_ORIGIN,
+    origin: originOf(options),
     clock,
     runtime,
     app,

@@ -86,8 +86,9 @@ export function AlertScreen({ id }: { id: string }) {
       });
     } else {
       acts.push({ key: 'suspend', label: t('alert.suspend'), run: suspend(false) });
-      acts.push({ key: 'suspend-lineage', label: t('alert.suspendLineage'), run: suspend(true) });
     }
+    // An account a response already suspended may still have created or approved others.
+    acts.push({ key: 'suspend-lineage', label: t('alert.suspendLineage'), run: suspend(true) });
     acts.push({
       key: 'revoke',
       label: t('alert.revoke'),

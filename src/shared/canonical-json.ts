@@ -35,15 +35,50 @@ function canonicalArray(items: readonly unknown[]): string {
   return `${out}]`;
 }
 
+/**
+ * Keys as they are written (quoted, followed by a colon), kept for the few hundred names events use;
+ * bounded, since ingested events may bring names of their own.
+ */
+const quotedKeys = new Map<string, string>();
+const QUOTED_KEYS_MAX = 4096;
+
+function quotedKey(key: string): string {
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    quoted = `${JSON.stringify(key)}:`;
+    if (quotedKeys.size < QUOTED_KEYS_MAX && key.length <= 64) quotedKeys.set(key, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * Sorts keys by UTF-16 code units, as Array.prototype.sort does by default (`>` on strings compares
+ * code units too). Events carry a handful of keys per object: insertion sort beats the built-in
+ * sort's set-up on those; a larger object (an ingested event's own fields) takes the built-in sort.
+ */
+function sortKeys(keys: string[]): string[] {
+  if (keys.length > 16) return keys.sort();
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    let j = i - 1;
+    while (j >= 0 && keys[j]! > k) {
+      keys[j + 1] = keys[j]!;
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 function canonicalObject(record: Record<string, unknown>): string {
-  const keys = Object.keys(record).sort();
+  const keys = sortKeys(Object.keys(record));
   let out = '{';
-  let first = true;
-  for (const key of keys) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const v = record[key];
     if (v === undefined) continue;
-    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
-    first = false;
+    if (out.length > 1) out += ',';
+    out += quotedKey(key) + canonicalJson(v);
   }
-  return `${out}}`;
+  return out + '}';
 }

@@ -28,6 +28,18 @@ const checkResponse = ajv.compile(schemaOf('evaluation-response.schema.json'));
 const RICK = 'CiRmZDA2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs';
 const JERRY = 'CiRmZDQ2MTRkMy1jMzlhLTQ3ODEtYjdiZC04Yjk2ZjVhNTEwMGQSBWxvY2Fs';
 
+/** Vigie on the interop Todo policy, with a business application holding `scopes` and its token. */
+async function todoApp(scopes: string[]): Promise<{ t: TestApp; token: string }> {
+  const t = await createTestApp({
+    env: { VIGIE_POLICY_DIR: path.join(root, 'test/fixtures/policies/todo') },
+    start: true,
+  });
+  await seedBuiltinRoles(t.database.db);
+  const org = await makeOrganisation(t.database.db, { kind: 'operator' });
+  const app = await makeApplication(t.database.db, { organisationId: org.id, kind: 'business', scopes });
+  return { t, token: await issueToken(t.database.db, 'application', app.id) };
+}
+
 describe('the AuthZEN 1.0 API on the interop Todo scenario', () => {
   let t: TestApp;
   let token: string;
@@ -41,18 +53,8 @@ describe('the AuthZEN 1.0 API on the interop Todo scenario', () => {
     });
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { VIGIE_POLICY_DIR: path.join(root, 'test/fixtures/policies/todo') },
-      start: true,
-    });
-    await seedBuiltinRoles(t.database.db);
+    ({ t, token } = await todoApp(['pdp.evaluate', 'pdp.search']));
     const org = await makeOrganisation(t.database.db, { kind: 'operator' });
-    const app = await makeApplication(t.database.db, {
-      organisationId: org.id,
-      kind: 'business',
-      scopes: ['pdp.evaluate', 'pdp.search'],
-    });
-    token = await issueToken(t.database.db, 'application', app.id);
     const ingestOnly = await makeApplication(t.database.db, {
       organisationId: org.id,
       scopes: ['event.ingest'],
@@ -278,18 +280,7 @@ describe('AuthZEN decisions while the journal lags', () => {
   let token: string;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { VIGIE_POLICY_DIR: path.join(root, 'test/fixtures/policies/todo') },
-      start: true,
-    });
-    await seedBuiltinRoles(t.database.db);
-    const org = await makeOrganisation(t.database.db, { kind: 'operator' });
-    const app = await makeApplication(t.database.db, {
-      organisationId: org.id,
-      kind: 'business',
-      scopes: ['pdp.evaluate'],
-    });
-    token = await issueToken(t.database.db, 'application', app.id);
+    ({ t, token } = await todoApp(['pdp.evaluate']));
   });
   afterAll(async () => {
     await t.close();

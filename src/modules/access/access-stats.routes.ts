@@ -1,0 +1,80 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { requireAccount } from '../../http/authenticate.js';
+import { ErrorResponses } from '../../http/schemas.js';
+import { STATS_PERMISSION, type AccessStats } from './access-stats.service.js';
+import {
+  BudgetsResponse,
+  DisclosuresQuery,
+  DisclosuresResponse,
+  StatsQuery,
+  StatsResponse,
+} from './access-stats.schemas.js';
+
+const tags = ['access statistics'];
+
+/** Read-only figures of disclosure for the console (docs/access.md, "Disclosure figures"). */
+export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
+  return (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+
+    app.get(
+      '/api/v1/access/stats',
+      {
+        schema: {
+          tags,
+          summary: 'Records disclosed per hour, denials by reason, top disclosers with their budget window',
+          description:
+            "Within the reader's alert.read scope. `hours` at most 24 (denials are counted from the " +
+            "journal's events of the window), `top` at most 50.",
+          querystring: StatsQuery,
+          response: { 200: StatsResponse, ...ErrorResponses },
+        },
+      },
+      async (request) =>
+        stats.overview(
+          requireAccount(request, STATS_PERMISSION),
+          request.query.hours ?? 24,
+          request.query.top ?? 10,
+        ),
+    );
+
+    app.get(
+      '/api/v1/access/disclosures',
+      {
+        schema: {
+          tags,
+          summary: 'The records an account disclosed, newest first (opaque ids, never a justification)',
+          description:
+            "Within the reader's alert.read scope (another scope's account is 404). `hours` at most 168, " +
+            '`limit` at most 500.',
+          querystring: DisclosuresQuery,
+          response: { 200: DisclosuresResponse, ...ErrorResponses },
+        },
+      },
+      async (request) =>
+        stats.disclosuresOf(
+          requireAccount(request, STATS_PERMISSION),
+          request.query.accountId,
+          request.query.hours ?? 24,
+          request.query.limit ?? 100,
+        ),
+    );
+
+    app.get(
+      '/api/v1/access/policy/budgets',
+      {
+        schema: {
+          tags,
+          summary: "The active policy's disclosure budgets per role and per kind of organisation",
+          response: { 200: BudgetsResponse, ...ErrorResponses },
+        },
+      },
+      (request) => {
+        requireAccount(request, 'policy.read');
+        return stats.budgets();
+      },
+    );
+    return Promise.resolve();
+  };
+}

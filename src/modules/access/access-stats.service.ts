@@ -1,0 +1,184 @@
+import type { CoreDeps } from '../../container.js';
+import { notFound } from '../../shared/errors.js';
+import { scopesFor, type AccountPrincipal } from '../../shared/principal.js';
+import type { AccessService } from './access.service.js';
+import * as repo from './access-stats.repository.js';
+import type { BudgetsNode, Threshold } from './policy.types.js';
+
+/*
+ * Read-only figures of disclosure for the security overview and an investigation. Least privilege:
+ * they are read with `alert.read` (what the alert and risk APIs ask) and within its scope, so a
+ * partner's administrator holding it over its structure sees that structure's figures only; rows
+ * with no organisation are for operator-wide readers.
+ */
+
+export const STATS_PERMISSION = 'alert.read';
+const HOUR_MS = 3_600_000;
+
+export type StatsDeps = Pick<CoreDeps, 'db' | 'clock'> & {
+  readonly access: Pick<AccessService, 'view' | 'ledger' | 'policy' | 'store'>;
+};
+
+const isRootScope = (path: string) => path.split('/').length === 3;
+
+function scopeOf(principal: AccountPrincipal): repo.ScopePaths {
+  const paths = scopesFor(principal, STATS_PERMISSION);
+  return paths.some(isRootScope) ? null : paths;
+}
+
+type Dimension = 'account' | 'organisation' | 'application';
+
+/*
+ * The thresholds the PDP applies to an entity, resolved the way budget.check.ts does (first listed
+ * role held, recently-approved first; an application by its organisation's kind). Kept beside the
+ * figures so the console can draw each against its budget.
+ */
+function thresholdOf(
+  b: BudgetsNode,
+  view: StatsDeps['access']['view'],
+  dim: Dimension,
+  id: string,
+  nowMs: number,
+): Threshold {
+  if (dim === 'account') {
+    const a = view.accounts.get(id);
+    if (!a) return b.account.default;
+    const recent = b.account.recentlyApproved;
+    if (recent && nowMs - a.approvedAtMs < recent.hours * HOUR_MS) return recent;
+    for (const [role, t] of b.account.byRole)
+      for (const r of a.roles) if (r.roleId === role && r.expiresAtMs > nowMs) return t;
+    return b.account.default;
+  }
+  const node = dim === 'organisation' ? b.organisation : b.application;
+  const orgId = dim === 'organisation' ? id : view.applications.get(id)?.organisationId;
+  const kind = orgId !== undefined ? view.organisations.get(orgId)?.kind : undefined;
+  return (kind !== undefined ? node.byKind.get(kind) : undefined) ?? node.default;
+}
+
+export function createAccessStats(deps: StatsDeps) {
+  const { db, clock, access } = deps;
+
+  function top(dim: Dimension, rows: { id: string; records: number }[], nowMs: number) {
+    const budgets = access.policy.budgets;
+    const minute = Math.floor(nowMs / 60_000);
+    return rows.map((r) => {
+      if (!budgets) return { ...r, window: null };
+      const t = thresholdOf(budgets, access.view, dim, r.id, nowMs);
+      return {
+        ...r,
+        window: {
+          records: access.ledger.count(dim, r.id, minute),
+          soft: t.soft,
+          hard: t.hard,
+          frozen: access.view.isFrozen(dim, r.id),
+        },
+      };
+    });
+  }
+
+  /**
+   * Disclosures per hour over the last `hours` whole hours (the current one included), denials by
+   * reason, and the `limit` accounts, organisations and applications that disclosed most, each with
+   * its current budget window. Hours without any disclosure are listed with zeros.
+   */
+  async function overview(principal: AccountPrincipal, hours: number, limit: number) {
+    const scope = scopeOf(principal);
+    const nowMs = clock.now().getTime();
+    const firstHour = Math.floor(nowMs / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
+    const w = { since: new Date(firstHour).toISOString(), until: new Date(nowMs + 1).toISOString() };
+    const [perHour, denials, accounts, organisations, applications] = await Promise.all([
+      repo.disclosuresPerHour(db, w, scope),
+      repo.denialsByReason(db, w, scope),
+      repo.topDisclosers(db, 'account_id', w, scope, limit),
+      repo.topDisclosers(db, 'organisation_id', w, scope, limit),
+      repo.topDisclosers(db, 'application_id', w, scope, limit),
+    ]);
+    const byHour = new Map(perHour.map((h) => [h.hour, h]));
+    const hourly = Array.from({ length: hours }, (_, i) => {
+      const start = new Date(firstHour + i * HOUR_MS).toISOString();
+      const h = byHour.get(start.slice(0, 13));
+      return { hour: start, disclosures: h?.disclosures ?? 0, records: h?.records ?? 0 };
+    });
+    return {
+      since: w.since,
+      until: new Date(nowMs).toISOString(),
+      scope: scope === null ? ('operator' as const) : ('structures' as const),
+      windowMinutes: access.ledger.windowMinutes,
+      hourly,
+      denials,
+      top: {
+        accounts: top('account', accounts, nowMs),
+        organisations: top('organisation', organisations, nowMs),
+        applications: top('application', applications, nowMs),
+      },
+    };
+  }
+
+  /**
+   * The records an account disclosed (opaque ids, the deciding event, the calling application),
+   * newest first. Another scope's account is a 404, as if it did not exist.
+   */
+  async function disclosuresOf(principal: AccountPrincipal, accountId: string, hours: number, limit: number) {
+    const scope = scopeOf(principal);
+    if (scope !== null) {
+      const account = access.view.accounts.get(accountId);
+      const path = account ? access.view.organisations.get(account.organisationId)?.path : undefined;
+      if (path === undefined || !scope.some((p) => path.startsWith(p)))
+        throw notFound('ACCOUNT_NOT_FOUND', 'account');
+    }
+    const since = new Date(clock.now().getTime() - hours * HOUR_MS).toISOString();
+    const rows = await repo.disclosuresOfAccount(db, accountId, since, limit);
+    return {
+      accountId,
+      since,
+      items: rows.map((r) => ({
+        eventId: r.event_id,
+        time: r.time,
+        recordId: r.record_id,
+        applicationId: r.application_id,
+        breakGlass: r.break_glass === 1,
+      })),
+    };
+  }
+
+  /** The active policy's budgets, per role and per kind of organisation, as the PDP applies them. */
+  function budgets() {
+    const p = access.policy;
+    const b = p.budgets;
+    return {
+      policy: { name: p.name, version: p.version, loadedAt: access.store.loadedAt ?? null },
+      budgets: b
+        ? {
+            windowMinutes: b.windowMinutes,
+            countedActions: [...b.countedActions],
+            onHard: b.onHard,
+            account: {
+              default: { soft: b.account.default.soft, hard: b.account.default.hard },
+              byRole: b.account.byRole.map(([role, t]) => ({ role, soft: t.soft, hard: t.hard })),
+              recentlyApproved: b.account.recentlyApproved
+                ? {
+                    hours: b.account.recentlyApproved.hours,
+                    soft: b.account.recentlyApproved.soft,
+                    hard: b.account.recentlyApproved.hard,
+                  }
+                : null,
+            },
+            organisation: {
+              default: { soft: b.organisation.default.soft, hard: b.organisation.default.hard },
+              byKind: [...b.organisation.byKind].map(([kind, t]) => ({ kind, soft: t.soft, hard: t.hard })),
+            },
+            application: {
+              default: { soft: b.application.default.soft, hard: b.application.default.hard },
+              byKind: [...b.application.byKind].map(([kind, t]) => ({ kind, soft: t.soft, hard: t.hard })),
+            },
+            exportFourEyesAbove: b.exportFourEyesAbove ?? null,
+          }
+        : null,
+      breakGlassPerDay: p.breakGlassCap,
+    };
+  }
+
+  return { overview, disclosuresOf, budgets };
+}
+
+export type AccessStats = ReturnType<typeof createAccessStats>;

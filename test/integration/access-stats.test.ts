@@ -1,0 +1,168 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { grantRole, issueToken, makeAccount } from '../helpers/factories.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { accessOf, evaluate, isolatedEnv, makeAccessScene, read } from './access-scene.js';
+
+describe('disclosure figures for the console (/api/v1/access/stats, /disclosures, /policy/budgets)', () => {
+  let t: TestApp;
+  let s: Awaited<ReturnType<typeof makeAccessScene>>;
+  let partnerReaderToken: string;
+  let managerToken: string;
+
+  const get = (url: string, token: string) =>
+    t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: isolatedEnv() });
+    s = await makeAccessScene(t);
+    // An auditor over Mission Locale B only: the partner's own figures, nothing of the others.
+    const partnerReader = await makeAccount(t.database.db, { organisationId: s.mlB.id });
+    await grantRole(t.database.db, partnerReader.id, 'auditor', s.mlB.id);
+    partnerReaderToken = await issueToken(t.database.db, 'account', partnerReader.id);
+    const manager = await makeAccount(t.database.db, { organisationId: s.structure.id });
+    await grantRole(t.database.db, manager.id, 'account_manager', s.structure.id);
+    managerToken = await issueToken(t.database.db, 'account', manager.id);
+    await t.container.start();
+
+    for (const id of s.ownPeople.slice(0, 12)) await evaluate(t, s.businessToken, read(s.advisor.id, id));
+    // A re-read is one more disclosure of the same record, not one more record.
+    await evaluate(t, s.businessToken, read(s.advisor.id, s.ownPeople[0]!));
+    for (const id of s.otherPeople.slice(0, 3)) {
+      await evaluate(t, s.businessToken, read(s.colleagueB.id, id));
+      t.clock.advance(1000);
+    }
+    // Denied: outside the advisor's caseload, and a record that does not exist.
+    for (const id of s.otherPeople.slice(0, 2)) await evaluate(t, s.businessToken, read(s.advisor.id, id));
+    await evaluate(t, s.businessToken, read(s.advisor.id, 'no-such-person'));
+    t.clock.advance(90 * 60_000);
+    await evaluate(t, s.businessToken, read(s.colleagueB.id, s.otherPeople[3]!));
+    await accessOf(t).service.flush();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('gives an operator-wide reader every hour of the day, denials by reason and the top disclosers with their budget', async () => {
+    const res = await get('/api/v1/access/stats?hours=24&top=5', s.adminToken);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.scope).toBe('operator');
+    expect(body.hourly).toHaveLength(24);
+    const busy = body.hourly.filter((h: { disclosures: number }) => h.disclosures > 0);
+    expect(busy).toEqual([
+      { hour: '2026-03-02T09:00:00.000Z', disclosures: 16, records: 15 },
+      { hour: '2026-03-02T10:00:00.000Z', disclosures: 1, records: 1 },
+    ]);
+    expect(body.hourly.at(-1).hour).toBe('2026-03-02T10:00:00.000Z');
+    expect(body.denials).toEqual([
+      { reason: 'not_in_caseload', count: 2 },
+      { reason: 'unknown_record', count: 1 },
+    ]);
+    expect(body.top.accounts[0]).toEqual({
+      id: s.advisor.id,
+      records: 12,
+      // Its reads are 90 minutes old: out of the 60-minute budget window, in the day's figures.
+      window: { records: 0, soft: 150, hard: 300, frozen: false },
+    });
+    expect(body.top.accounts[1]).toMatchObject({ id: s.colleagueB.id, records: 4 });
+    expect(body.top.organisations.map((o: { id: string }) => o.id)).toEqual([s.structure.id, s.mlB.id]);
+    expect(body.top.applications).toEqual([expect.objectContaining({ id: s.business.id, records: 16 })]);
+  });
+
+  it('shows a partner reader its own structure only', async () => {
+    const body = (await get('/api/v1/access/stats?hours=3', partnerReaderToken)).json();
+    expect(body.scope).toBe('structures');
+    expect(body.hourly).toHaveLength(3);
+    expect(body.top.accounts.map((a: { id: string }) => a.id)).toEqual([s.colleagueB.id]);
+    expect(body.top.organisations.map((o: { id: string }) => o.id)).toEqual([s.mlB.id]);
+    expect(body.denials).toEqual([]);
+    const other = await get(`/api/v1/access/disclosures?accountId=${s.advisor.id}`, partnerReaderToken);
+    expect(other.statusCode).toBe(404);
+    expect(other.json().error.code).toBe('ACCOUNT_NOT_FOUND');
+  });
+
+  it('lists the records an account disclosed, newest first, by opaque id and without any justification', async () => {
+    const res = await get(
+      `/api/v1/access/disclosures?accountId=${s.colleagueB.id}&limit=2`,
+      partnerReaderToken,
+    );
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as Record<string, unknown>[];
+    expect(items.map((i) => i.recordId)).toEqual([s.otherPeople[3], s.otherPeople[2]]);
+    expect(Object.keys(items[0]!).sort()).toEqual([
+      'applicationId',
+      'breakGlass',
+      'eventId',
+      'recordId',
+      'time',
+    ]);
+    expect(items[0]!.applicationId).toBe(s.business.id);
+    // The window bounds the list: an hour back, only the latest read remains.
+    const recent = await get(`/api/v1/access/disclosures?accountId=${s.colleagueB.id}&hours=1`, s.adminToken);
+    expect(recent.json().items).toHaveLength(1);
+  });
+
+  it('gives the active policy budgets per role and kind of organisation to policy readers', async () => {
+    const res = await get('/api/v1/access/policy/budgets', s.adminToken);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.policy.version).toBe(accessOf(t).service.policy.version);
+    expect(body.budgets.windowMinutes).toBe(60);
+    expect(body.budgets.account.byRole).toContainEqual({ role: 'agent', soft: 150, hard: 300 });
+    expect(body.budgets.organisation.byKind).toContainEqual({
+      kind: 'training_organisation',
+      soft: 150,
+      hard: 300,
+    });
+  });
+
+  it('refuses an account without alert.read, and policy budgets without policy.read', async () => {
+    for (const url of [
+      '/api/v1/access/stats',
+      `/api/v1/access/disclosures?accountId=${s.advisor.id}`,
+      '/api/v1/access/policy/budgets',
+    ]) {
+      const res = await get(url, managerToken);
+      expect(res.statusCode).toBe(403);
+      expect(res.json().error.code).toBe('PERMISSION_DENIED');
+    }
+    const app = await get('/api/v1/access/stats', s.businessToken);
+    expect(app.statusCode).toBe(403);
+  });
+
+  it('refuses windows and lists beyond their caps and hostile query strings with 400', async () => {
+    for (const q of [
+      'hours=25',
+      'hours=0',
+      'hours=NaN',
+      'top=51',
+      'top=-1',
+      '__proto__=1',
+      `hours=${'9'.repeat(400)}`,
+    ]) {
+      const res = await get(`/api/v1/access/stats?${q}`, s.adminToken);
+      expect(res.statusCode, q).toBe(400);
+      expect(['VALIDATION_FAILED', 'INVALID_NUMBER']).toContain(res.json().error.code);
+    }
+    for (const q of [
+      'accountId=not-a-uuid',
+      `accountId=${s.advisor.id}&hours=169`,
+      `accountId=${s.advisor.id}&limit=501`,
+      '',
+    ]) {
+      const res = await get(`/api/v1/access/disclosures?${q}`, s.adminToken);
+      expect(res.statusCode, q).toBe(400);
+    }
+  });
+
+  it('is described in the OpenAPI document', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/access/stats',
+        '/api/v1/access/disclosures',
+        '/api/v1/access/policy/budgets',
+      ]),
+    );
+  });
+});

@@ -1,5 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { enMore, frMore } from './i18n.more';
 
 /** French first: the console's people work in French public services; English for partners. */
 const fr = {
@@ -291,7 +292,7 @@ export const LANG_KEY = 'vigie.console.lang';
 const stored = typeof localStorage === 'undefined' ? null : localStorage.getItem(LANG_KEY);
 
 void i18n.use(initReactI18next).init({
-  resources: { fr: { translation: fr }, en: { translation: en } },
+  resources: { fr: { translation: { ...fr, ...frMore } }, en: { translation: { ...en, ...enMore } } },
   lng: stored === 'en' ? 'en' : 'fr',
   fallbackLng: 'fr',
   interpolation: { escapeValue: false },

@@ -8,6 +8,7 @@ import { get, goStepUp, isStepUp, send, type Account, type Alert, type AlertResp
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
 import { Link } from '../router';
+import { DisclosedRecords, RiskTimeline } from './AlertInvestigation';
 import { SeverityBadge } from './OverviewScreen';
 
 /** The reason typed before a step-up, kept for this tab only, so the person need not type it again. */
@@ -224,6 +225,9 @@ export function AlertScreen({ id }: { id: string }) {
           <p>{t('common.none')}</p>
         )}
       </section>
+
+      <RiskTimeline entityId={a.entity.id} alertId={a.id} evidence={a.evidence.map((e) => e.eventId)} />
+      {accountId ? <DisclosedRecords accountId={accountId} /> : null}
 
       <section aria-labelledby="evidence-title">
         <h2 id="evidence-title" className="fr-h4">

@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AccessModule } from '../../src/modules/access/index.js';
+import type { DetectionModule } from '../../src/modules/detection/index.js';
+import { seriousViolations } from '../helpers/axe.js';
+import { openPasskeyBrowser, skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
+import { freePort } from '../helpers/free-port.js';
+import {
+  grantRole,
+  issueToken,
+  makeAccount,
+  makeApplication,
+  makeFollow,
+  makeOrganisation,
+  makeScene,
+  makeSubject,
+} from '../helpers/factories.js';
+import { startSmtpSink } from '../helpers/smtp-sink.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+/**
+ * An analyst, an agent of a Mission Locale with six people in its caseload, twenty-five people
+ * followed by another Mission Locale, and the business application that asks the PDP.
+ */
+async function setWorld(t: TestApp) {
+  const db = t.database.db;
+  const scene = await makeScene(db);
+  const analyst = await makeAccount(db, {
+    organisationId: scene.operator.id,
+    email: 'analyst@op.test',
+    approvedBy: scene.admin.id,
+  });
+  await grantRole(db, analyst.id, 'security_analyst', scene.operator.id);
+  const agent = await makeAccount(db, { organisationId: scene.structure.id, approvedBy: scene.admin.id });
+  await grantRole(db, agent.id, 'agent', scene.structure.id);
+  const other = await makeOrganisation(db, { parent: scene.network, kind: 'mission_locale' });
+  const business = await makeApplication(db, {
+    organisationId: scene.operator.id,
+    kind: 'business',
+    scopes: ['pdp.evaluate'],
+  });
+  const businessToken = await issueToken(db, 'application', business.id);
+  const own: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    const s = await makeSubject(db);
+    await makeFollow(db, { subjectId: s.id, organisationId: scene.structure.id });
+    own.push(s.id);
+  }
+  const foreign: string[] = [];
+  for (let i = 0; i < 25; i++) {
+    const s = await makeSubject(db);
+    await makeFollow(db, { subjectId: s.id, organisationId: other.id });
+    foreign.push(s.id);
+  }
+  return { scene, analyst, agent, business, businessToken, own, foreign };
+}
+
+const ARTIFACTS = path.resolve('test-artifacts/console');
+const built = fs.existsSync(path.resolve('web/dist/index.html'));
+
+/**
+ * An investigation in the console (Chromium, virtual authenticator): an agent reads six of its own
+ * people then asks for twenty-five outside its caseload; the analyst sees the figures on the
+ * overview (records per hour, denials by reason, top accounts with their budget window), opens the
+ * risk alert and reads its evidence as a timeline of signals and the records the account disclosed,
+ * then the read-only policies and rules. Every screen passes axe-core and is saved as a screenshot.
+ */
+describe.skipIf(skipBrowser || !built)(
+  `the console's investigation screens in Chromium${skipNote}${built ? '' : ' (web/dist not built)'}`,
+  () => {
+    let t: TestApp;
+    let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+    let origin = '';
+    const contexts: BrowserContext[] = [];
+    let world: Awaited<ReturnType<typeof setWorld>>;
+
+    beforeAll(async () => {
+      fs.mkdirSync(ARTIFACTS, { recursive: true });
+      sink = await startSmtpSink();
+      const port = await freePort();
+      origin = `http://localhost:${port}`;
+      t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin } });
+      world = await setWorld(t);
+      await t.container.start();
+      await t.app.listen({ host: '127.0.0.1', port });
+    });
+    afterAll(async () => {
+      for (const c of contexts) await c.close();
+      await t?.close();
+      await sink?.close();
+    });
+
+    async function open(): Promise<PasskeyBrowser> {
+      const browser = await openPasskeyBrowser();
+      contexts.push(browser.context);
+      return browser;
+    }
+
+    async function screen(page: Page, name: string): Promise<void> {
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    }
+
+    const read = (recordId: string) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/access/v1/evaluation',
+        headers: { authorization: `Bearer ${world.businessToken}` },
+        payload: {
+          subject: { type: 'account', id: world.agent.id },
+          action: { name: 'read' },
+          resource: { type: 'record', id: recordId },
+        },
+      });
+
+    it(
+      'shows the disclosure figures, the risk timeline and disclosed records of an alert, and the policies',
+      { timeout: 150_000 },
+      async () => {
+        const { scene, analyst, agent, own, foreign } = world;
+        for (const id of own) expect((await read(id)).json<{ decision: boolean }>().decision).toBe(true);
+        for (const id of foreign) {
+          expect((await read(id)).json<{ decision: boolean }>().decision).toBe(false);
+          t.clock.advance(5_000);
+        }
+        await (t.container.modules.find((m) => m.name === 'access') as AccessModule).service.flush();
+        await (t.container.modules.find((m) => m.name === 'detection') as DetectionModule).service.settled();
+        const alerts = await t.app.inject({
+          url: `/api/v1/alerts?entityId=${agent.id}`,
+          headers: { authorization: `Bearer ${scene.adminToken}` },
+        });
+        const riskAlert = alerts
+          .json<{ items: { id: string; ruleId: string }[] }>()
+          .items.find((a) => a.ruleId === 'vigie.risk.account');
+        expect(riskAlert, JSON.stringify(alerts.json())).toBeDefined();
+
+        const reissued = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/accounts/${analyst.id}/enrolment-link`,
+          headers: { authorization: `Bearer ${scene.adminToken}` },
+        });
+        expect(reissued.statusCode).toBe(202);
+        const { page, problems } = await open();
+        await page.goto((await sink.linkFor('analyst@op.test')).url);
+        await page.locator('#enrol-button').click();
+        await page.waitForURL(`${origin}/account`);
+
+        // The overview: records per hour, denials by reason, the agent at the top with its window.
+        await page.goto(`${origin}/console/`);
+        await expect.poll(() => page.locator('#denials').innerText()).toContain('hors du portefeuille');
+        await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(agent.id);
+        expect(await page.locator('#top-accounts').innerText()).toMatch(/6 \/ 300/);
+        expect(await page.locator('#disclosure-stats canvas').count()).toBeGreaterThan(0);
+        await screen(page, 'overview-disclosures');
+
+        // The alert: its evidence as a timeline of signals, and the six records the agent disclosed.
+        await page.goto(`${origin}/console/alerts/${riskAlert!.id}`);
+        await expect
+          .poll(() => page.locator('#timeline').innerText(), { timeout: 15_000 })
+          .toContain('vigie.out-of-caseload-denials');
+        expect(await page.locator('#timeline').innerText()).toContain('cette alerte');
+        await expect.poll(() => page.locator('#risk-chart canvas').count()).toBeGreaterThan(0);
+        await expect.poll(() => page.locator('#disclosed').innerText()).toContain('6 consultations');
+        for (const id of own) expect(await page.locator(`[data-record="${id}"]`).count()).toBe(1);
+        await screen(page, 'alert-investigation');
+
+        // Policies and rules, read-only, reached from the menu.
+        await page.getByRole('link', { name: 'Politiques et règles', exact: true }).click();
+        await page.waitForURL(`${origin}/console/policies`);
+        await expect.poll(() => page.locator('#policy-version').innerText()).toMatch(/^sha256:/);
+        await expect.poll(() => page.locator('#budgets-roles').innerText()).toContain('agent');
+        expect(await page.locator('#budgets-roles').innerText()).toMatch(/150\s+300/);
+        expect(await page.locator('#budgets-kinds').innerText()).toContain('training_organisation');
+        await expect.poll(() => page.locator('#rules').innerText()).toContain('vigie.honeytoken-touched');
+        await screen(page, 'policies');
+
+        await page.getByRole('button', { name: 'Switch to English' }).click();
+        await expect.poll(() => page.locator('main h1').innerText()).toBe('Policies and rules');
+        expect(problems).toEqual([]);
+      },
+    );
+  },
+);

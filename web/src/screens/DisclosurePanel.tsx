@@ -1,0 +1,163 @@
+import { Badge } from '@codegouvfr/react-dsfr/Badge';
+import { Table } from '@codegouvfr/react-dsfr/Table';
+import { useQuery } from '@tanstack/react-query';
+import { useMemo } from 'react';
+import { useTranslation } from 'react-i18next';
+import { get, isForbidden } from '../api';
+import { ErrorNotice } from '../ErrorNotice';
+import { Link } from '../router';
+import { TimeChart, type TimeSeries } from './TimeChart';
+
+interface TopEntry {
+  readonly id: string;
+  readonly records: number;
+  readonly window: { records: number; soft: number; hard: number; frozen: boolean } | null;
+}
+
+interface Stats {
+  readonly since: string;
+  readonly scope: 'operator' | 'structures';
+  readonly windowMinutes: number;
+  readonly hourly: { hour: string; disclosures: number; records: number }[];
+  readonly denials: { reason: string; count: number }[];
+  readonly top: { accounts: TopEntry[]; organisations: TopEntry[]; applications: TopEntry[] };
+}
+
+const HOURS = 24;
+const TOP = 5;
+
+function WindowMeter({ w }: { w: TopEntry['window'] }) {
+  const { t } = useTranslation();
+  if (!w) return <>—</>;
+  const share = w.hard > 0 ? Math.round((w.records / w.hard) * 100) : 0;
+  return (
+    <>
+      {t('stats.window', { records: w.records, hard: w.hard, share })}
+      {w.records >= w.soft ? (
+        <>
+          {' '}
+          <Badge small severity={w.records >= w.hard ? 'error' : 'warning'}>
+            {w.records >= w.hard ? t('stats.hardReached') : t('stats.softReached')}
+          </Badge>
+        </>
+      ) : null}
+      {w.frozen ? (
+        <>
+          {' '}
+          <Badge small severity="error">
+            {t('stats.frozen')}
+          </Badge>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+function TopTable({ kind, rows }: { kind: 'accounts' | 'organisations' | 'applications'; rows: TopEntry[] }) {
+  const { t } = useTranslation();
+  return (
+    <div id={`top-${kind}`}>
+      <h3 className="fr-h6">{t(`stats.top.${kind}`)}</h3>
+      {rows.length === 0 ? (
+        <p>{t('common.none')}</p>
+      ) : (
+        <Table
+          fixed
+          headers={[t(`stats.head.${kind}`), t('stats.records'), t('stats.windowHead')]}
+          data={rows.map((r) => [
+            kind === 'accounts' ? (
+              <Link key="l" to={`accounts/${r.id}`} className="fr-link vigie-mono">
+                {r.id}
+              </Link>
+            ) : (
+              <span key="i" className="vigie-mono">
+                {r.id}
+              </span>
+            ),
+            r.records,
+            <WindowMeter key="w" w={r.window} />,
+          ])}
+        />
+      )}
+    </div>
+  );
+}
+
+/**
+ * Records disclosed per hour, denials by reason and the top disclosers with their budget window
+ * (GET /api/v1/access/stats), refreshed every minute. Within the reader's scope: a partner's reader
+ * sees its structure's figures, drawn against its organisation's hourly budget.
+ */
+export function DisclosurePanel() {
+  const { t } = useTranslation();
+  const stats = useQuery({
+    queryKey: ['access', 'stats'],
+    queryFn: () => get<Stats>(`/api/v1/access/stats?hours=${HOURS}&top=${TOP}`),
+    refetchInterval: 60_000,
+  });
+  const data = stats.data;
+  const series = useMemo<TimeSeries[]>(() => {
+    if (!data) return [];
+    const hours = data.hourly.map((h) => Date.parse(h.hour));
+    const out: TimeSeries[] = [
+      {
+        name: t('stats.recordsPerHour'),
+        kind: 'bar',
+        colour: '#000091',
+        points: data.hourly.map((h, i) => [hours[i]!, h.records] as const),
+      },
+    ];
+    // One structure in view: its organisation's hard budget per window is the line to stay under.
+    const only = data.top.organisations.length === 1 ? data.top.organisations[0]!.window : null;
+    if (only && data.scope === 'structures')
+      out.push({
+        name: t('stats.budgetLine', { hard: only.hard, minutes: data.windowMinutes }),
+        kind: 'line',
+        dashed: true,
+        colour: '#ce0500',
+        points: hours.map((h) => [h, only.hard] as const),
+      });
+    return out;
+  }, [data, t]);
+
+  if (stats.isPending) return <p>{t('common.loading')}</p>;
+  if (stats.error)
+    return isForbidden(stats.error) ? <p>{t('stats.noAccess')}</p> : <ErrorNotice error={stats.error} />;
+  const s = stats.data;
+  const total = s.hourly.reduce((n, h) => n + h.records, 0);
+  const peak = Math.max(0, ...s.hourly.map((h) => h.records));
+  return (
+    <section aria-labelledby="stats-title" id="disclosure-stats">
+      <h2 id="stats-title" className="fr-h4">
+        {t('stats.title', { hours: HOURS })}
+      </h2>
+      <p className="fr-hint-text">
+        {s.scope === 'operator' ? t('stats.scopeOperator') : t('stats.scopeStructures')}
+      </p>
+      <TimeChart series={series} label={t('stats.chartLabel', { hours: HOURS, total, peak })} />
+      <div className="vigie-grid">
+        <div id="denials">
+          <h3 className="fr-h6">{t('stats.denials')}</h3>
+          {s.denials.length === 0 ? (
+            <p>{t('common.none')}</p>
+          ) : (
+            <Table
+              fixed
+              headers={[t('stats.reason'), t('stats.count')]}
+              data={s.denials.map((d) => [
+                <span key="r">
+                  {t(`stats.reasons.${d.reason}`, { defaultValue: d.reason })}{' '}
+                  <span className="vigie-mono fr-hint-text">{d.reason}</span>
+                </span>,
+                d.count,
+              ])}
+            />
+          )}
+        </div>
+        <TopTable kind="accounts" rows={s.top.accounts} />
+        <TopTable kind="organisations" rows={s.top.organisations} />
+        <TopTable kind="applications" rows={s.top.applications} />
+      </div>
+    </section>
+  );
+}

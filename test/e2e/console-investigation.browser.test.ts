@@ -54,7 +54,13 @@ async function setWorld(t: TestApp) {
     await makeFollow(db, { subjectId: s.id, organisationId: other.id });
     foreign.push(s.id);
   }
-  return { scene, analyst, agent, business, businessToken, own, foreign };
+  const manager = await makeAccount(db, {
+    organisationId: scene.structure.id,
+    email: 'manager@ml.test',
+    approvedBy: scene.admin.id,
+  });
+  await grantRole(db, manager.id, 'account_manager', scene.structure.id);
+  return { scene, analyst, agent, business, businessToken, own, foreign, manager };
 }
 
 const ARTIFACTS = path.resolve('test-artifacts/console');
@@ -166,6 +172,23 @@ describe.skipIf(skipBrowser || !built)(
         for (const id of own) expect(await page.locator(`[data-record="${id}"]`).count()).toBe(1);
         await screen(page, 'alert-investigation');
 
+        // Freeze the structure's disclosures from the alert: a step-up, back, and again.
+        await page.locator('#reason').fill('Consultations hors portefeuille en rafale');
+        await page.locator('#act-freeze-org').click();
+        await page.waitForURL(/\/step-up\?return=/);
+        await page.locator('#step-up-button').click();
+        await page.waitForURL(`${origin}/console/alerts/${riskAlert!.id}`);
+        await page.locator('#act-freeze-org').click();
+        await expect.poll(() => page.locator('#act-result').innerText()).toContain('Fait');
+        await expect.poll(() => page.locator('#alert-organisation').innerText()).toContain('gelé');
+        expect(await page.locator('#act-unfreeze-org').count()).toBe(1);
+        const budget = await t.app.inject({
+          url: `/api/v1/access/budgets/organisation/${scene.structure.id}`,
+          headers: { authorization: `Bearer ${scene.adminToken}` },
+        });
+        expect(budget.json<{ frozen: boolean }>().frozen).toBe(true);
+        expect((await read(own[0]!)).json()).toMatchObject({ decision: false });
+
         // Policies and rules, read-only, reached from the menu.
         await page.getByRole('link', { name: 'Politiques et règles', exact: true }).click();
         await page.waitForURL(`${origin}/console/policies`);
@@ -176,8 +199,79 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => page.locator('#rules').innerText()).toContain('vigie.honeytoken-touched');
         await screen(page, 'policies');
 
+        // The organisation tree with partner status, and the privileged-account inventory.
+        await page.getByRole('link', { name: 'Organisations', exact: true }).click();
+        await page.waitForURL(`${origin}/console/organisations`);
+        await expect
+          .poll(() => page.locator('#organisation-tree').innerText())
+          .toContain('Mission Locale de Test');
+        expect(
+          await page.locator(`#organisation-tree [data-organisation="${scene.structure.id}"]`).count(),
+        ).toBe(1);
+        await expect.poll(() => page.locator('#inventory').innerText()).toContain(world.manager.id);
+        expect(await page.locator('#inventory').innerText()).toContain('account_manager');
+        await screen(page, 'organisations');
+
         await page.getByRole('button', { name: 'Switch to English' }).click();
-        await expect.poll(() => page.locator('main h1').innerText()).toBe('Policies and rules');
+        await expect
+          .poll(() => page.locator('main h1').innerText())
+          .toBe('Organisations and privileged accounts');
+        expect(problems).toEqual([]);
+      },
+    );
+
+    it(
+      'lets an account manager create colleagues’ accounts, see them pending and its quotas, and explains the quota refusal',
+      { timeout: 150_000 },
+      async () => {
+        const { scene, manager } = world;
+        const reissued = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/accounts/${manager.id}/enrolment-link`,
+          headers: { authorization: `Bearer ${scene.adminToken}` },
+        });
+        expect(reissued.statusCode).toBe(202);
+        const { page, problems } = await open();
+        await page.goto((await sink.linkFor('manager@ml.test')).url);
+        await page.locator('#enrol-button').click();
+        await page.waitForURL(`${origin}/account`);
+
+        await page.goto(`${origin}/console/`);
+        await page.getByRole('link', { name: 'Administration déléguée', exact: true }).click();
+        await page.waitForURL(`${origin}/console/delegation`);
+        await expect.poll(() => page.locator('#quotas').innerText()).toContain('0 sur 5');
+        // The menu reflects its rights: no journal for an account manager.
+        expect(await page.getByRole('link', { name: 'Journal', exact: true }).count()).toBe(0);
+
+        for (const [i, email] of [
+          'colleague1@ml.test',
+          'colleague2@ml.test',
+          'colleague3@ml.test',
+        ].entries()) {
+          await page.locator('#new-email').fill(email);
+          await page.locator('#create-button').click();
+          await expect
+            .poll(() => page.locator('#create-result').innerText())
+            .toContain(`Compte ${email} créé`);
+          await expect.poll(() => page.locator('#quotas').innerText()).toContain(`${i + 1} sur 3`);
+        }
+        expect(await page.locator('#create-result').innerText()).toContain(
+          'approbation d’une autre personne',
+        );
+        await expect.poll(() => page.locator('#waiting').innerText()).toContain('colleague3@ml.test');
+        expect(await page.locator('#waiting').innerText()).toContain('colleague1@ml.test');
+
+        // A fourth pending account is over the quota: the refusal says which and what to do.
+        await page.locator('#new-email').fill('colleague4@ml.test');
+        await page.locator('#create-button').click();
+        await expect.poll(() => page.locator('#create-result').innerText()).toContain('Quota atteint');
+        expect(await page.locator('#create-result').innerText()).toContain('Faites approuver');
+        await screen(page, 'delegation');
+        const refused = await t.app.inject({
+          url: `/api/v1/accounts?createdBy=${manager.id}&limit=10`,
+          headers: { authorization: `Bearer ${scene.adminToken}` },
+        });
+        expect(refused.json<{ items: unknown[] }>().items).toHaveLength(3);
         expect(problems).toEqual([]);
       },
     );

@@ -10,8 +10,10 @@ import { useRoute } from './router';
 import { AccountScreen } from './screens/AccountScreen';
 import { AccountsScreen } from './screens/AccountsScreen';
 import { AlertScreen } from './screens/AlertScreen';
+import { DelegationScreen } from './screens/DelegationScreen';
 import { JournalScreen } from './screens/JournalScreen';
 import { MyAccountScreen } from './screens/MyAccountScreen';
+import { OrganisationsScreen } from './screens/OrganisationsScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
 import { PoliciesScreen } from './screens/PoliciesScreen';
 
@@ -45,6 +47,8 @@ function Screen({ route, me }: { route: string; me: Account }) {
   if (route === 'journal') return <JournalScreen />;
   if (route === 'me') return <MyAccountScreen me={me} />;
   if (route === 'policies') return <PoliciesScreen />;
+  if (route === 'delegation') return <DelegationScreen me={me} />;
+  if (route === 'organisations') return <OrganisationsScreen />;
   return <OverviewScreen />;
 }
 
@@ -64,9 +68,13 @@ export function App() {
   const mayAccounts = useMayRead('/api/v1/accounts?limit=1', me.isSuccess);
   const mayJournal = useMayRead('/api/v1/journal/verifier-key', me.isSuccess);
   const mayPolicies = useMayRead('/api/v1/access/policy', me.isSuccess);
+  const mayDelegate = useMayRead('/api/v1/accounts/me/delegation-quotas', me.isSuccess);
+  const mayOrganisations = useMayRead('/api/v1/organisations?limit=1', me.isSuccess);
   const nav = [
     { to: '', label: t('nav.overview'), shown: true },
     { to: 'accounts', label: t('nav.accounts'), shown: mayAccounts === true },
+    { to: 'organisations', label: t('navMore.organisations'), shown: mayOrganisations === true },
+    { to: 'delegation', label: t('navMore.delegation'), shown: mayDelegate === true },
     { to: 'journal', label: t('nav.journal'), shown: mayJournal === true },
     { to: 'policies', label: t('navMore.policies'), shown: mayPolicies === true },
     { to: 'me', label: t('nav.account'), shown: true },

@@ -3,7 +3,53 @@
  * first, English the same keys): kept apart from i18n.ts so that each file stays readable.
  */
 export const frMore = {
-  navMore: { policies: 'Politiques et règles', delegation: 'Administration déléguée' },
+  navMore: {
+    policies: 'Politiques et règles',
+    delegation: 'Administration déléguée',
+    organisations: 'Organisations',
+  },
+  errors: {
+    DELEGATION_QUOTA_EXCEEDED:
+      'Quota atteint ({{quota}} : {{limit}}). Faites approuver vos créations en attente, ou attendez que la fenêtre de 24 heures se libère.',
+    EMAIL_TAKEN:
+      'Un compte utilise déjà cette adresse électronique : cherchez-le dans « Comptes » plutôt que d’en créer un second.',
+    INVALID_EMAIL: 'Cette adresse électronique n’est pas utilisable : vérifiez-la.',
+    ORGANISATION_NOT_ACTIVE: 'Cette structure n’est pas active : aucun compte ne peut y être créé.',
+  },
+  delegation: {
+    title: 'Administration déléguée',
+    quotas: 'Vos quotas',
+    daily:
+      'Créations sur {{hours}} heures glissantes : {{used}} sur {{limit}}, encore {{remaining}} possibles.',
+    pending: 'Comptes en attente d’approbation : {{used}} sur {{limit}}, encore {{remaining}} possibles.',
+    quotaWhy:
+      'Les quotas bornent ce qu’un compte de gestionnaire dérobé pourrait créer. Un compte attend d’être approuvé par une autre personne, dont le compte a au moins {{days}} jours.',
+    create: 'Créer le compte d’un collègue',
+    displayName: 'Nom affiché (facultatif)',
+    submit: 'Créer le compte',
+    createdPending:
+      'Compte {{email}} créé : il attend l’approbation d’une autre personne (règle des quatre yeux) ; le lien d’enrôlement partira à l’approbation.',
+    createdActive: 'Compte {{email}} créé et actif.',
+    see: 'Voir le compte',
+    waiting: 'Vos créations en attente d’approbation',
+  },
+  organisations: {
+    title: 'Organisations et comptes à privilèges',
+    tree: 'Arbre des organisations',
+    noTree: 'Votre compte n’a pas accès aux organisations.',
+    truncated: 'Les 500 premières organisations seulement.',
+    contractEnd: 'convention jusqu’au {{date}}',
+    statuses: { active: 'active', suspended: 'suspendue', offboarded: 'sortie' },
+    inventory: 'Inventaire des comptes à privilèges',
+    noInventory: 'Votre compte n’a pas accès à l’inventaire des comptes à privilèges.',
+    grantedApproved: 'Accordé par / approuvé par',
+    lastSeen: 'Vu pour la dernière fois',
+    never: 'jamais',
+    factors: 'Facteurs',
+    factorSummary: '{{passkeys}} clé(s) d’accès, TOTP : {{totp}}, force : {{strength}}',
+    yes: 'oui',
+    no: 'non',
+  },
   policies: {
     title: 'Politiques et règles',
     readOnly:
@@ -120,7 +166,52 @@ export const frMore = {
 };
 
 export const enMore: typeof frMore = {
-  navMore: { policies: 'Policies and rules', delegation: 'Delegated administration' },
+  navMore: {
+    policies: 'Policies and rules',
+    delegation: 'Delegated administration',
+    organisations: 'Organisations',
+  },
+  errors: {
+    DELEGATION_QUOTA_EXCEEDED:
+      'Quota reached ({{quota}}: {{limit}}). Have your pending creations approved, or wait for the 24-hour window to free up.',
+    EMAIL_TAKEN:
+      'An account already uses this e-mail address: look for it under “Accounts” instead of creating a second one.',
+    INVALID_EMAIL: 'This e-mail address cannot be used: check it.',
+    ORGANISATION_NOT_ACTIVE: 'This structure is not active: no account can be created in it.',
+  },
+  delegation: {
+    title: 'Delegated administration',
+    quotas: 'Your quotas',
+    daily: 'Creations over a sliding {{hours}} hours: {{used}} of {{limit}}, {{remaining}} more possible.',
+    pending: 'Accounts pending approval: {{used}} of {{limit}}, {{remaining}} more possible.',
+    quotaWhy:
+      'Quotas bound what a stolen manager account could create. An account waits for another person’s approval, whose own account is at least {{days}} days old.',
+    create: 'Create a colleague’s account',
+    displayName: 'Display name (optional)',
+    submit: 'Create the account',
+    createdPending:
+      'Account {{email}} created: it waits for another person’s approval (four-eyes rule); the enrolment link is sent on approval.',
+    createdActive: 'Account {{email}} created and active.',
+    see: 'See the account',
+    waiting: 'Your creations pending approval',
+  },
+  organisations: {
+    title: 'Organisations and privileged accounts',
+    tree: 'Organisation tree',
+    noTree: 'Your account may not read organisations.',
+    truncated: 'The first 500 organisations only.',
+    contractEnd: 'agreement until {{date}}',
+    statuses: { active: 'active', suspended: 'suspended', offboarded: 'offboarded' },
+    inventory: 'Privileged-account inventory',
+    noInventory: 'Your account may not read the privileged-account inventory.',
+    grantedApproved: 'Granted by / approved by',
+    lastSeen: 'Last seen',
+    never: 'never',
+    factors: 'Factors',
+    factorSummary: '{{passkeys}} passkey(s), TOTP: {{totp}}, strength: {{strength}}',
+    yes: 'yes',
+    no: 'no',
+  },
   policies: {
     title: 'Policies and rules',
     readOnly: 'Read-only: these settings change in the policy and rule files, reloaded and journaled.',

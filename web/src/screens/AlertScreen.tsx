@@ -61,6 +61,12 @@ export function AlertScreen({ id }: { id: string }) {
     queryFn: () => get<Account>(`/api/v1/accounts/${accountId}`),
     enabled: accountId !== null,
   });
+  const organisationId = alert.data?.organisationId ?? null;
+  const budget = useQuery({
+    queryKey: ['budget', 'organisation', organisationId],
+    queryFn: () => get<{ frozen: boolean }>(`/api/v1/access/budgets/organisation/${organisationId}`),
+    enabled: organisationId !== null,
+  });
   const act = useAct(id);
 
   if (alert.isPending) return <p>{t('common.loading')}</p>;
@@ -95,6 +101,23 @@ export function AlertScreen({ id }: { id: string }) {
       run: async (r) => {
         await send('POST', `/api/v1/accounts/${accountId}/revoke-tokens`, { reason: r });
         return t('alert.done', { what: t('alert.revoke') });
+      },
+    });
+  }
+  if (organisationId) {
+    // Freezing the organisation's budgets stops every disclosure in it until unfrozen (journaled).
+    const frozen = budget.data?.frozen === true;
+    const label = frozen ? t('alert.unfreezeOrg') : t('alert.freezeOrg');
+    acts.push({
+      key: frozen ? 'unfreeze-org' : 'freeze-org',
+      label,
+      run: async (r) => {
+        const out = await send<{ changed: boolean }>(
+          'POST',
+          frozen ? '/api/v1/access/freezes/clear' : '/api/v1/access/freezes',
+          { target: { type: 'organisation', id: organisationId }, reason: r },
+        );
+        return out.changed ? t('alert.done', { what: label }) : t('alert.already');
       },
     });
   }
@@ -143,6 +166,15 @@ export function AlertScreen({ id }: { id: string }) {
           {a.entity.type} {a.entity.id}
           {target.data ? ` (${target.data.status})` : ''}
         </dd>
+        {organisationId ? (
+          <>
+            <dt>{t('alert.organisation')}</dt>
+            <dd className="vigie-mono" id="alert-organisation">
+              {organisationId}
+              {budget.data?.frozen ? ` (${t('stats.frozen')})` : ''}
+            </dd>
+          </>
+        ) : null}
         <dt>{t('alert.occurrences')}</dt>
         <dd>{a.occurrences}</dd>
         <dt>{t('alert.first')}</dt>
@@ -173,7 +205,7 @@ export function AlertScreen({ id }: { id: string }) {
             <li key={x.key}>
               <Button
                 id={`act-${x.key}`}
-                priority={x.key.startsWith('suspend') ? 'primary' : 'secondary'}
+                priority={x.key.startsWith('suspend') || x.key === 'freeze-org' ? 'primary' : 'secondary'}
                 disabled={!reasonOk || act.isPending}
                 onClick={() => run(x)}
               >

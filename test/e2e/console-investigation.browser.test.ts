@@ -272,6 +272,11 @@ describe.skipIf(skipBrowser || !built)(
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });
         expect(refused.json<{ items: unknown[] }>().items).toHaveLength(3);
+
+        // « Mon compte »: what was disclosed under its own name (nothing: a manager reads no record).
+        await page.getByRole('link', { name: 'Mon compte', exact: true }).click();
+        await expect.poll(() => page.locator('#disclosed').innerText()).toContain('0 consultation');
+        await screen(page, 'my-account-manager');
         expect(problems).toEqual([]);
       },
     );

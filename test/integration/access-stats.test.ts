@@ -102,6 +102,17 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     expect(recent.json().items).toHaveLength(1);
   });
 
+  it('lets an agent read the records disclosed under its own name, and no one else’s', async () => {
+    const token = await issueToken(t.database.db, 'account', s.colleagueB.id);
+    const own = await get(`/api/v1/access/disclosures?accountId=${s.colleagueB.id}`, token);
+    expect(own.statusCode).toBe(200);
+    expect(own.json().items).toHaveLength(4);
+    const other = await get(`/api/v1/access/disclosures?accountId=${s.advisor.id}`, token);
+    expect(other.statusCode).toBe(403);
+    expect(other.json().error.code).toBe('PERMISSION_DENIED');
+    expect((await get('/api/v1/access/stats', token)).statusCode).toBe(403);
+  });
+
   it('gives the active policy budgets per role and kind of organisation to policy readers', async () => {
     const res = await get('/api/v1/access/policy/budgets', s.adminToken);
     expect(res.statusCode).toBe(200);

@@ -46,7 +46,8 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
           tags,
           summary: 'The records an account disclosed, newest first (opaque ids, never a justification)',
           description:
-            "Within the reader's alert.read scope (another scope's account is 404). `hours` at most 168, " +
+            "An account's own, or within the reader's alert.read scope (another scope's account is 404). " +
+            '`hours` at most 168, ' +
             '`limit` at most 500.',
           querystring: DisclosuresQuery,
           response: { 200: DisclosuresResponse, ...ErrorResponses },
@@ -54,7 +55,7 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
       },
       async (request) =>
         stats.disclosuresOf(
-          requireAccount(request, STATS_PERMISSION),
+          requireAccount(request),
           request.query.accountId,
           request.query.hours ?? 24,
           request.query.limit ?? 100,

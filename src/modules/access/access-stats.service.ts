@@ -1,6 +1,6 @@
 import type { CoreDeps } from '../../container.js';
-import { notFound } from '../../shared/errors.js';
-import { scopesFor, type AccountPrincipal } from '../../shared/principal.js';
+import { forbidden, notFound } from '../../shared/errors.js';
+import { canAnywhere, scopesFor, type AccountPrincipal } from '../../shared/principal.js';
 import type { AccessService } from './access.service.js';
 import * as repo from './access-stats.repository.js';
 import type { BudgetsNode, Threshold } from './policy.types.js';
@@ -116,11 +116,15 @@ export function createAccessStats(deps: StatsDeps) {
 
   /**
    * The records an account disclosed (opaque ids, the deciding event, the calling application),
-   * newest first. Another scope's account is a 404, as if it did not exist.
+   * newest first. Anyone may read its own (what was done under its name); another account's takes
+   * alert.read over it, and another scope's account is a 404, as if it did not exist.
    */
   async function disclosuresOf(principal: AccountPrincipal, accountId: string, hours: number, limit: number) {
+    const own = accountId === principal.accountId;
+    if (!own && !canAnywhere(principal, STATS_PERMISSION))
+      throw forbidden('PERMISSION_DENIED', `missing permission ${STATS_PERMISSION}`);
     const scope = scopeOf(principal);
-    if (scope !== null) {
+    if (!own && scope !== null) {
       const account = access.view.accounts.get(accountId);
       const path = account ? access.view.organisations.get(account.organisationId)?.path : undefined;
       if (path === undefined || !scope.some((p) => path.startsWith(p)))

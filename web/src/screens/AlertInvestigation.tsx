@@ -149,7 +149,7 @@ export function RiskTimeline({
 }
 
 /** The records the account disclosed (opaque ids only), newest first, with the deciding event. */
-export function DisclosedRecords({ accountId }: { accountId: string }) {
+export function DisclosedRecords({ accountId, own = false }: { accountId: string; own?: boolean }) {
   const { t } = useTranslation();
   const when = useWhen();
   const list = useQuery({
@@ -162,7 +162,7 @@ export function DisclosedRecords({ accountId }: { accountId: string }) {
   return (
     <section aria-labelledby="disclosed-title" className="fr-mb-4w">
       <h2 id="disclosed-title" className="fr-h4">
-        {t('investigation.disclosed')}
+        {own ? t('investigation.disclosedMine') : t('investigation.disclosed')}
       </h2>
       {list.isPending ? (
         <p>{t('common.loading')}</p>

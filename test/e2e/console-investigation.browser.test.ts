@@ -158,6 +158,9 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => page.locator('#denials').innerText()).toContain('hors du portefeuille');
         await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(agent.id);
         expect(await page.locator('#top-accounts').innerText()).toMatch(/6 \/ 300/);
+        await expect
+          .poll(() => page.locator('#top-organisations').innerText())
+          .toContain('Mission Locale de Test');
         expect(await page.locator('#disclosure-stats canvas').count()).toBeGreaterThan(0);
         await screen(page, 'overview-disclosures');
 

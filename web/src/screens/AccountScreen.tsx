@@ -5,6 +5,7 @@ import { get, type Account, type Page } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
 import { Link } from '../router';
+import { DisclosedRecords } from './AlertInvestigation';
 import { LineageGraph, type LineageNode } from './LineageGraph';
 
 interface Assignment {
@@ -126,6 +127,7 @@ export function AccountScreen({ id }: { id: string }) {
           )
         ) : null}
       </section>
+      <DisclosedRecords accountId={id} />
     </>
   );
 }

@@ -3,7 +3,7 @@ import { Table } from '@codegouvfr/react-dsfr/Table';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { useTranslation } from 'react-i18next';
-import { get, isForbidden } from '../api';
+import { get, isForbidden, type Page } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { Link } from '../router';
 import { TimeChart, type TimeSeries } from './TimeChart';
@@ -25,6 +25,20 @@ interface Stats {
 
 const HOURS = 24;
 const TOP = 5;
+
+/**
+ * Names of the organisations or applications the reader may also list (one page of 500); an id
+ * the reader may not resolve stays an id.
+ */
+function useNames(url: string): ReadonlyMap<string, string> {
+  const list = useQuery({
+    queryKey: ['names', url],
+    queryFn: () => get<Page<{ id: string; name: string }>>(url),
+    staleTime: 300_000,
+    retry: false,
+  });
+  return useMemo(() => new Map((list.data?.items ?? []).map((x) => [x.id, x.name])), [list.data]);
+}
 
 function WindowMeter({ w }: { w: TopEntry['window'] }) {
   const { t } = useTranslation();
@@ -53,7 +67,15 @@ function WindowMeter({ w }: { w: TopEntry['window'] }) {
   );
 }
 
-function TopTable({ kind, rows }: { kind: 'accounts' | 'organisations' | 'applications'; rows: TopEntry[] }) {
+function TopTable({
+  kind,
+  rows,
+  names,
+}: {
+  kind: 'accounts' | 'organisations' | 'applications';
+  rows: TopEntry[];
+  names?: ReadonlyMap<string, string>;
+}) {
   const { t } = useTranslation();
   return (
     <div id={`top-${kind}`}>
@@ -70,8 +92,14 @@ function TopTable({ kind, rows }: { kind: 'accounts' | 'organisations' | 'applic
                 {r.id}
               </Link>
             ) : (
-              <span key="i" className="vigie-mono">
-                {r.id}
+              <span key="i">
+                {names?.get(r.id) ? (
+                  <>
+                    {names.get(r.id)}
+                    <br />
+                  </>
+                ) : null}
+                <span className="vigie-mono fr-hint-text">{r.id}</span>
               </span>
             ),
             r.records,
@@ -96,6 +124,8 @@ export function DisclosurePanel() {
     refetchInterval: 60_000,
   });
   const data = stats.data;
+  const organisationNames = useNames('/api/v1/organisations?limit=500');
+  const applicationNames = useNames('/api/v1/applications?limit=500');
   const series = useMemo<TimeSeries[]>(() => {
     if (!data) return [];
     const hours = data.hourly.map((h) => Date.parse(h.hour));
@@ -155,8 +185,8 @@ export function DisclosurePanel() {
           )}
         </div>
         <TopTable kind="accounts" rows={s.top.accounts} />
-        <TopTable kind="organisations" rows={s.top.organisations} />
-        <TopTable kind="applications" rows={s.top.applications} />
+        <TopTable kind="organisations" rows={s.top.organisations} names={organisationNames} />
+        <TopTable kind="applications" rows={s.top.applications} names={applicationNames} />
       </div>
     </section>
   );

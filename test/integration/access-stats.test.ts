@@ -166,6 +166,17 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     }
   });
 
+  it('serves one answer per scope for 30 seconds, then counts again', async () => {
+    const url = '/api/v1/access/stats?hours=2&top=3';
+    const first = (await get(url, s.adminToken)).json();
+    await evaluate(t, s.businessToken, read(s.colleagueB.id, s.otherPeople[4]!));
+    await accessOf(t).service.flush();
+    expect((await get(url, s.adminToken)).json()).toEqual(first);
+    t.clock.advance(31_000);
+    const later = (await get(url, s.adminToken)).json();
+    expect(later.hourly.at(-1).disclosures).toBe(first.hourly.at(-1).disclosures + 1);
+  });
+
   it('is described in the OpenAPI document', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(

@@ -14,6 +14,12 @@ import type { BudgetsNode, Threshold } from './policy.types.js';
 
 export const STATS_PERMISSION = 'alert.read';
 const HOUR_MS = 3_600_000;
+/*
+ * A day of figures scans the day's decision events (about 0.3 s for 200,000 on SQLite, docs/access.md):
+ * every open console asks each minute, so one answer per scope serves all of them for 30 s.
+ */
+const OVERVIEW_CACHE_MS = 30_000;
+const OVERVIEW_CACHE_ENTRIES = 200;
 
 export type StatsDeps = Pick<CoreDeps, 'db' | 'clock'> & {
   readonly access: Pick<AccessService, 'view' | 'ledger' | 'policy' | 'store'>;
@@ -81,9 +87,24 @@ export function createAccessStats(deps: StatsDeps) {
    * reason, and the `limit` accounts, organisations and applications that disclosed most, each with
    * its current budget window. Hours without any disclosure are listed with zeros.
    */
-  async function overview(principal: AccountPrincipal, hours: number, limit: number) {
+  type Overview = Awaited<ReturnType<typeof computeOverview>>;
+  const cache = new Map<string, { atMs: number; value: Promise<Overview> }>();
+
+  function overview(principal: AccountPrincipal, hours: number, limit: number): Promise<Overview> {
     const scope = scopeOf(principal);
+    const key = `${scope === null ? '*' : [...scope].sort().join(',')}|${hours}|${limit}`;
     const nowMs = clock.now().getTime();
+    const hit = cache.get(key);
+    if (hit && nowMs - hit.atMs < OVERVIEW_CACHE_MS) return hit.value;
+    const value = computeOverview(scope, hours, limit, nowMs);
+    cache.delete(key);
+    if (cache.size >= OVERVIEW_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+    cache.set(key, { atMs: nowMs, value });
+    void value.catch(() => cache.delete(key));
+    return value;
+  }
+
+  async function computeOverview(scope: repo.ScopePaths, hours: number, limit: number, nowMs: number) {
     const firstHour = Math.floor(nowMs / HOUR_MS) * HOUR_MS - (hours - 1) * HOUR_MS;
     const w = { since: new Date(firstHour).toISOString(), until: new Date(nowMs + 1).toISOString() };
     const [perHour, denials, accounts, organisations, applications] = await Promise.all([

@@ -239,7 +239,17 @@ describe.skipIf(skipBrowser || !built)(
         await page.locator('#enrol-button').click();
         await page.waitForURL(`${origin}/account`);
 
+        // Its overview: no alert (it may not read them), its own structure's figures against its budget.
         await page.goto(`${origin}/console/`);
+        await expect.poll(() => page.locator('#disclosure-stats').innerText()).toContain('votre périmètre');
+        expect(await page.locator('main').innerText()).toContain('n’a pas accès aux alertes');
+        await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(world.agent.id);
+        expect(await page.locator('#top-organisations').innerText()).toContain('Mission Locale de Test');
+        expect(await page.locator('#top-organisations').innerText()).toMatch(/gelé/i);
+        expect(await page.locator('#structure-budget').innerText()).toMatch(
+          /Plafond de la structure : \d+ dossiers distincts.*au plus 6 en une heure/,
+        );
+        await screen(page, 'overview-manager');
         await page.getByRole('link', { name: 'Administration déléguée', exact: true }).click();
         await page.waitForURL(`${origin}/console/delegation`);
         await expect.poll(() => page.locator('#quotas').innerText()).toContain('0 sur 5');

@@ -7,7 +7,7 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
   let t: TestApp;
   let s: Awaited<ReturnType<typeof makeAccessScene>>;
   let partnerReaderToken: string;
-  let managerToken: string;
+  let agentToken: string;
 
   const get = (url: string, token: string) =>
     t.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
@@ -15,13 +15,12 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
   beforeAll(async () => {
     t = await createTestApp({ env: isolatedEnv() });
     s = await makeAccessScene(t);
-    // An auditor over Mission Locale B only: the partner's own figures, nothing of the others.
+    // Mission Locale B's account manager: the partner's own figures, nothing of the others.
     const partnerReader = await makeAccount(t.database.db, { organisationId: s.mlB.id });
-    await grantRole(t.database.db, partnerReader.id, 'auditor', s.mlB.id);
+    await grantRole(t.database.db, partnerReader.id, 'account_manager', s.mlB.id);
     partnerReaderToken = await issueToken(t.database.db, 'account', partnerReader.id);
-    const manager = await makeAccount(t.database.db, { organisationId: s.structure.id });
-    await grantRole(t.database.db, manager.id, 'account_manager', s.structure.id);
-    managerToken = await issueToken(t.database.db, 'account', manager.id);
+    // An agent administers nothing: no figures but its own disclosures.
+    agentToken = await issueToken(t.database.db, 'account', s.advisor.id);
     await t.container.start();
 
     for (const id of s.ownPeople.slice(0, 12)) await evaluate(t, s.businessToken, read(s.advisor.id, id));
@@ -69,7 +68,7 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     expect(body.top.applications).toEqual([expect.objectContaining({ id: s.business.id, records: 16 })]);
   });
 
-  it('shows a partner reader its own structure only', async () => {
+  it('shows a partner’s account manager its own structure only', async () => {
     const body = (await get('/api/v1/access/stats?hours=3', partnerReaderToken)).json();
     expect(body.scope).toBe('structures');
     expect(body.hourly).toHaveLength(3);
@@ -127,13 +126,13 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     });
   });
 
-  it('refuses an account without alert.read, and policy budgets without policy.read', async () => {
+  it('refuses an account without account.read, and policy budgets without policy.read', async () => {
     for (const url of [
       '/api/v1/access/stats',
-      `/api/v1/access/disclosures?accountId=${s.advisor.id}`,
+      `/api/v1/access/disclosures?accountId=${s.colleagueB.id}`,
       '/api/v1/access/policy/budgets',
     ]) {
-      const res = await get(url, managerToken);
+      const res = await get(url, agentToken);
       expect(res.statusCode).toBe(403);
       expect(res.json().error.code).toBe('PERMISSION_DENIED');
     }

@@ -100,6 +100,8 @@ export const frMore = {
       'Dossiers distincts consultés par heure sur {{hours}} heures : {{total}} au total, au plus {{peak}} en une heure',
     recordsPerHour: 'Dossiers distincts par heure',
     budgetLine: 'Plafond de la structure : {{hard}} par {{minutes}} min',
+    budgetText:
+      'Plafond de la structure : {{hard}} dossiers distincts par fenêtre de {{minutes}} minutes ; au plus {{peak}} en une heure sur la période.',
     denials: 'Refus par motif',
     reason: 'Motif',
     count: 'Nombre',
@@ -262,6 +264,8 @@ export const enMore: typeof frMore = {
       'Distinct records disclosed per hour over {{hours}} hours: {{total}} in all, at most {{peak}} in one hour',
     recordsPerHour: 'Distinct records per hour',
     budgetLine: 'Structure’s hard budget: {{hard}} per {{minutes}} min',
+    budgetText:
+      'Structure’s hard budget: {{hard}} distinct records per {{minutes}}-minute window; at most {{peak}} in one hour over the period.',
     denials: 'Denials by reason',
     reason: 'Reason',
     count: 'Count',
@@ -271,7 +275,7 @@ export const enMore: typeof frMore = {
     softReached: 'soft threshold reached',
     hardReached: 'hard budget reached',
     frozen: 'frozen',
-    noAccess: 'Your account may not read disclosure figures (it takes the right to read alerts).',
+    noAccess: 'Your account may not read disclosure figures (it takes the right to read accounts).',
     top: {
       accounts: 'Accounts disclosing most',
       organisations: 'Structures disclosing most',

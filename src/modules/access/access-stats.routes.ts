@@ -25,7 +25,7 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
           tags,
           summary: 'Records disclosed per hour, denials by reason, top disclosers with their budget window',
           description:
-            "Within the reader's alert.read scope. `hours` at most 24 (denials are counted from the " +
+            "Within the reader's account.read scope. `hours` at most 24 (denials are counted from the " +
             "journal's events of the window), `top` at most 50.",
           querystring: StatsQuery,
           response: { 200: StatsResponse, ...ErrorResponses },
@@ -46,7 +46,7 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
           tags,
           summary: 'The records an account disclosed, newest first (opaque ids, never a justification)',
           description:
-            "An account's own, or within the reader's alert.read scope (another scope's account is 404). " +
+            "An account's own, or within the reader's account.read scope (another scope's account is 404). " +
             '`hours` at most 168, ' +
             '`limit` at most 500.',
           querystring: DisclosuresQuery,

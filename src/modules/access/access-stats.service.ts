@@ -7,12 +7,14 @@ import type { BudgetsNode, Threshold } from './policy.types.js';
 
 /*
  * Read-only figures of disclosure for the security overview and an investigation. Least privilege:
- * they are read with `alert.read` (what the alert and risk APIs ask) and within its scope, so a
- * partner's administrator holding it over its structure sees that structure's figures only; rows
- * with no organisation are for operator-wide readers.
+ * they tell which accounts of a scope disclosed how much, so they are read with `account.read`
+ * (reading those accounts) and within its scope: the security team and auditors hold it over the
+ * operator, a partner's account manager or approver over its own structure only, so it sees that
+ * structure's figures and nothing of the others; rows with no organisation are for operator-wide
+ * readers. The risk and alert APIs ask alert.read; these show no detection, only the PDP's counts.
  */
 
-export const STATS_PERMISSION = 'alert.read';
+export const STATS_PERMISSION = 'account.read';
 const HOUR_MS = 3_600_000;
 /*
  * A day of figures scans the day's decision events (about 0.3 s for 200,000 on SQLite, docs/access.md):
@@ -138,7 +140,7 @@ export function createAccessStats(deps: StatsDeps) {
   /**
    * The records an account disclosed (opaque ids, the deciding event, the calling application),
    * newest first. Anyone may read its own (what was done under its name); another account's takes
-   * alert.read over it, and another scope's account is a 404, as if it did not exist.
+   * account.read over it, and another scope's account is a 404, as if it did not exist.
    */
   async function disclosuresOf(principal: AccountPrincipal, accountId: string, hours: number, limit: number) {
     const own = accountId === principal.accountId;

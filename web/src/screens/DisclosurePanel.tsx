@@ -24,6 +24,11 @@ interface Stats {
 }
 
 const HOURS = 24;
+
+/** The budget window of the one structure a partner's reader sees, if that is what it sees. */
+function structureBudget(s: Stats): TopEntry['window'] {
+  return s.scope === 'structures' && s.top.organisations.length === 1 ? s.top.organisations[0]!.window : null;
+}
 const TOP = 5;
 
 /**
@@ -137,15 +142,18 @@ export function DisclosurePanel() {
         points: data.hourly.map((h, i) => [hours[i]!, h.records] as const),
       },
     ];
-    // One structure in view: its organisation's hard budget per window is the line to stay under.
-    const only = data.top.organisations.length === 1 ? data.top.organisations[0]!.window : null;
-    if (only && data.scope === 'structures')
+    // One structure in view: its organisation's hard budget per window is the line to stay under,
+    // drawn when the hours come within a tenth of it (else it would flatten the bars to nothing;
+    // the caption below says it in words either way).
+    const budget = structureBudget(data);
+    const peak = Math.max(0, ...data.hourly.map((h) => h.records));
+    if (budget && peak * 10 >= budget.hard)
       out.push({
-        name: t('stats.budgetLine', { hard: only.hard, minutes: data.windowMinutes }),
+        name: t('stats.budgetLine', { hard: budget.hard, minutes: data.windowMinutes }),
         kind: 'line',
         dashed: true,
         colour: '#ce0500',
-        points: hours.map((h) => [h, only.hard] as const),
+        points: hours.map((h) => [h, budget.hard] as const),
       });
     return out;
   }, [data, t]);
@@ -165,6 +173,11 @@ export function DisclosurePanel() {
         {s.scope === 'operator' ? t('stats.scopeOperator') : t('stats.scopeStructures')}
       </p>
       <TimeChart series={series} label={t('stats.chartLabel', { hours: HOURS, total, peak })} />
+      {structureBudget(s) ? (
+        <p className="fr-hint-text" id="structure-budget">
+          {t('stats.budgetText', { hard: structureBudget(s)!.hard, minutes: s.windowMinutes, peak })}
+        </p>
+      ) : null}
       <div className="vigie-grid">
         <div id="denials">
           <h3 className="fr-h6">{t('stats.denials')}</h3>

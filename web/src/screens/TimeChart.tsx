@@ -45,6 +45,7 @@ export function TimeChart({
         type: s.kind === 'bar' ? 'bar' : 'line',
         ...(s.kind === 'step' ? { step: 'end' } : {}),
         symbolSize: 6,
+        showSymbol: !s.dashed,
         barMaxWidth: 24,
         itemStyle: { color: s.colour },
         lineStyle: { color: s.colour, ...(s.dashed ? { type: 'dashed' } : {}) },

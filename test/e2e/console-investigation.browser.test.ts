@@ -173,6 +173,10 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => page.locator('#risk-chart canvas').count()).toBeGreaterThan(0);
         await expect.poll(() => page.locator('#disclosed').innerText()).toContain('6 consultations');
         for (const id of own) expect(await page.locator(`[data-record="${id}"]`).count()).toBe(1);
+        // Its recent decisions: the refusals outside the caseload, with their reason, after the reads.
+        await expect.poll(() => page.locator('#decisions').innerText()).toContain('hors du portefeuille');
+        expect(await page.locator('#decisions').innerText()).toContain('31 décisions');
+        expect(await page.locator('#decisions').innerText()).toMatch(/permise/i);
         await screen(page, 'alert-investigation');
 
         // Freeze the structure's disclosures from the alert: a step-up, back, and again.

@@ -112,6 +112,40 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     expect((await get('/api/v1/access/stats', token)).statusCode).toBe(403);
   });
 
+  it('lists an account’s recent decisions, allowed and denied, newest first, with reasons and opaque ids', async () => {
+    const res = await get(`/api/v1/access/decisions?accountId=${s.advisor.id}&limit=4`, s.adminToken);
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as {
+      decision: boolean;
+      reasons: string[];
+      recordId: string;
+      unknownRecord: boolean;
+      action: string;
+      applicationId: string;
+    }[];
+    expect(items).toHaveLength(4);
+    // The last three asks: an unknown record (kept as the journal's digest), then two outside the caseload.
+    expect(items[0]).toMatchObject({ decision: false, reasons: ['unknown_record'], unknownRecord: true });
+    expect(items[0]!.recordId).not.toBe('no-such-person');
+    expect(items[1]).toMatchObject({
+      decision: false,
+      reasons: ['not_in_caseload'],
+      recordId: s.otherPeople[1],
+    });
+    expect(items[2]).toMatchObject({ decision: false, recordId: s.otherPeople[0] });
+    expect(items[3]).toMatchObject({ decision: true, action: 'read', applicationId: s.business.id });
+    const mine = await get(`/api/v1/access/decisions?accountId=${s.advisor.id}`, agentToken);
+    expect(mine.statusCode).toBe(200);
+    const foreign = await get(`/api/v1/access/decisions?accountId=${s.advisor.id}`, partnerReaderToken);
+    expect(foreign.statusCode).toBe(404);
+    const refused = await get(`/api/v1/access/decisions?accountId=${s.colleagueB.id}`, agentToken);
+    expect(refused.statusCode).toBe(403);
+    for (const q of ['hours=25', 'limit=201', 'accountId=x']) {
+      const bad = await get(`/api/v1/access/decisions?accountId=${s.advisor.id}&${q}`, s.adminToken);
+      expect(bad.statusCode, q).toBe(400);
+    }
+  });
+
   it('gives the active policy budgets per role and kind of organisation to policy readers', async () => {
     const res = await get('/api/v1/access/policy/budgets', s.adminToken);
     expect(res.statusCode).toBe(200);
@@ -182,6 +216,7 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
       expect.arrayContaining([
         '/api/v1/access/stats',
         '/api/v1/access/disclosures',
+        '/api/v1/access/decisions',
         '/api/v1/access/policy/budgets',
       ]),
     );

@@ -136,6 +136,18 @@ export const frMore = {
       no_session: 'sans session Vigie',
     },
   },
+  decisions: {
+    title: 'Décisions d’accès récentes',
+    count_one: '{{count}} décision sur les {{hours}} dernières heures (les {{limit}} plus récentes au plus).',
+    count_other:
+      '{{count}} décisions sur les {{hours}} dernières heures (les {{limit}} plus récentes au plus).',
+    action: 'Action',
+    decision: 'Décision',
+    allowed: 'permise',
+    denied: 'refusée',
+    unknown: 'dossier inconnu de Vigie (empreinte gardée au journal)',
+    noAccess: 'Votre compte n’a pas accès aux décisions de ce compte.',
+  },
   investigation: {
     timeline: 'Chronologie du risque (signaux, poids, risque)',
     timelineLabel_one:
@@ -298,6 +310,17 @@ export const enMore: typeof frMore = {
       step_up_required: 'identity confirmation required',
       no_session: 'without a Vigie session',
     },
+  },
+  decisions: {
+    title: 'Recent access decisions',
+    count_one: '{{count}} decision over the last {{hours}} hours (the {{limit}} latest at most).',
+    count_other: '{{count}} decisions over the last {{hours}} hours (the {{limit}} latest at most).',
+    action: 'Action',
+    decision: 'Decision',
+    allowed: 'allowed',
+    denied: 'denied',
+    unknown: 'record unknown to Vigie (digest kept in the journal)',
+    noAccess: 'Your account may not read this account’s decisions.',
   },
   investigation: {
     timeline: 'Risk timeline (signals, weights, risk)',

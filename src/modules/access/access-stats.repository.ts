@@ -158,3 +158,35 @@ export async function disclosuresOfAccount(
     .limit(limit)
     .execute();
 }
+
+export interface DecisionRow {
+  readonly id: string;
+  readonly time: string;
+  readonly target_id: string | null;
+  readonly payload: string;
+}
+
+/**
+ * An account's `access.decision` events since `since`, newest first: read backwards on seq from the
+ * end of the journal and stopped at the window's first seq, so at worst the window is scanned.
+ */
+export async function decisionsOfAccount(
+  db: Executor,
+  accountId: string,
+  since: string,
+  limit: number,
+): Promise<DecisionRow[]> {
+  const from = await firstSeqAtOrAfter(db, since);
+  if (from === undefined) return [];
+  return db
+    .selectFrom('events')
+    .select(['id', 'time', 'target_id', 'payload'])
+    .where('seq', '>=', from)
+    .where('kind', '=', 'access.decision')
+    .where('actor_type', '=', 'account')
+    .where('actor_id', '=', accountId)
+    .where('time', '>=', since)
+    .orderBy('seq', 'desc')
+    .limit(limit)
+    .execute();
+}

@@ -5,6 +5,8 @@ import { ErrorResponses } from '../../http/schemas.js';
 import { STATS_PERMISSION, type AccessStats } from './access-stats.service.js';
 import {
   BudgetsResponse,
+  DecisionsQuery,
+  DecisionsResponse,
   DisclosuresQuery,
   DisclosuresResponse,
   StatsQuery,
@@ -59,6 +61,28 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
           request.query.accountId,
           request.query.hours ?? 24,
           request.query.limit ?? 100,
+        ),
+    );
+
+    app.get(
+      '/api/v1/access/decisions',
+      {
+        schema: {
+          tags,
+          summary: "An account's recent access decisions, allowed and denied, newest first",
+          description:
+            "An account's own, or within the reader's account.read scope (another scope's account is 404). " +
+            "`hours` at most 24 (read from the journal's events of the window), `limit` at most 200.",
+          querystring: DecisionsQuery,
+          response: { 200: DecisionsResponse, ...ErrorResponses },
+        },
+      },
+      async (request) =>
+        stats.decisionsOf(
+          requireAccount(request),
+          request.query.accountId,
+          request.query.hours ?? 24,
+          request.query.limit ?? 50,
         ),
     );
 

@@ -7,6 +7,7 @@ export const MAX_STATS_HOURS = 24;
 export const MAX_DISCLOSURE_HOURS = 168;
 export const MAX_TOP = 50;
 export const MAX_DISCLOSURES = 500;
+export const MAX_DECISIONS = 200;
 
 export const StatsQuery = Type.Object(
   {
@@ -24,6 +25,36 @@ export const DisclosuresQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const DecisionsQuery = Type.Object(
+  {
+    accountId: Id,
+    hours: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_STATS_HOURS, default: 24 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_DECISIONS, default: 50 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DecisionsResponse = Type.Object({
+  accountId: Type.String(),
+  since: Type.String(),
+  items: Type.Array(
+    Type.Object({
+      eventId: Type.String(),
+      time: Type.String(),
+      action: Type.String(),
+      decision: Type.Boolean(),
+      reasons: Type.Array(Type.String()),
+      ruleIds: Type.Array(Type.String()),
+      recordId: Type.Union([Type.String(), Type.Null()], {
+        description: "the record's opaque id; for a record unknown to Vigie, the journal's keyed digest",
+      }),
+      unknownRecord: Type.Boolean(),
+      applicationId: Type.Union([Type.String(), Type.Null()]),
+      policyVersion: Type.String(),
+    }),
+  ),
+});
 
 const Threshold = Type.Object({ soft: Type.Integer(), hard: Type.Integer() });
 

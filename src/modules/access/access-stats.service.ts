@@ -143,16 +143,7 @@ export function createAccessStats(deps: StatsDeps) {
    * account.read over it, and another scope's account is a 404, as if it did not exist.
    */
   async function disclosuresOf(principal: AccountPrincipal, accountId: string, hours: number, limit: number) {
-    const own = accountId === principal.accountId;
-    if (!own && !canAnywhere(principal, STATS_PERMISSION))
-      throw forbidden('PERMISSION_DENIED', `missing permission ${STATS_PERMISSION}`);
-    const scope = scopeOf(principal);
-    if (!own && scope !== null) {
-      const account = access.view.accounts.get(accountId);
-      const path = account ? access.view.organisations.get(account.organisationId)?.path : undefined;
-      if (path === undefined || !scope.some((p) => path.startsWith(p)))
-        throw notFound('ACCOUNT_NOT_FOUND', 'account');
-    }
+    mayReadActivity(principal, accountId);
     const since = new Date(clock.now().getTime() - hours * HOUR_MS).toISOString();
     const rows = await repo.disclosuresOfAccount(db, accountId, since, limit);
     return {
@@ -165,6 +156,57 @@ export function createAccessStats(deps: StatsDeps) {
         applicationId: r.application_id,
         breakGlass: r.break_glass === 1,
       })),
+    };
+  }
+
+  /** Who may read an account's own activity: itself, or account.read over its organisation (else 404). */
+  function mayReadActivity(principal: AccountPrincipal, accountId: string): void {
+    if (accountId === principal.accountId) return;
+    if (!canAnywhere(principal, STATS_PERMISSION))
+      throw forbidden('PERMISSION_DENIED', `missing permission ${STATS_PERMISSION}`);
+    const scope = scopeOf(principal);
+    if (scope === null) return;
+    const account = access.view.accounts.get(accountId);
+    const path = account ? access.view.organisations.get(account.organisationId)?.path : undefined;
+    if (path === undefined || !scope.some((p) => path.startsWith(p)))
+      throw notFound('ACCOUNT_NOT_FOUND', 'account');
+  }
+
+  /**
+   * An account's recent access decisions, allowed and denied, newest first, from the journal's
+   * events: the action, the reasons and rules, the record's opaque id (the digest for an unknown
+   * one), the calling application and the policy version. Same rights as disclosuresOf.
+   */
+  async function decisionsOf(principal: AccountPrincipal, accountId: string, hours: number, limit: number) {
+    mayReadActivity(principal, accountId);
+    const since = new Date(clock.now().getTime() - hours * HOUR_MS).toISOString();
+    const rows = await repo.decisionsOfAccount(db, accountId, since, limit);
+    return {
+      accountId,
+      since,
+      items: rows.map((r) => {
+        const data = ((JSON.parse(r.payload) as { data?: Record<string, unknown> }).data ?? {}) as {
+          action?: string;
+          decision?: boolean;
+          reasons?: string[];
+          ruleIds?: string[];
+          applicationId?: string;
+          unknownRecord?: boolean;
+          policyVersion?: string;
+        };
+        return {
+          eventId: r.id,
+          time: r.time,
+          action: data.action ?? '',
+          decision: data.decision === true,
+          reasons: data.reasons ?? [],
+          ruleIds: data.ruleIds ?? [],
+          recordId: r.target_id,
+          unknownRecord: data.unknownRecord === true,
+          applicationId: data.applicationId ?? null,
+          policyVersion: data.policyVersion ?? '',
+        };
+      }),
     };
   }
 
@@ -205,7 +247,7 @@ export function createAccessStats(deps: StatsDeps) {
     };
   }
 
-  return { overview, disclosuresOf, budgets };
+  return { overview, disclosuresOf, decisionsOf, budgets };
 }
 
 export type AccessStats = ReturnType<typeof createAccessStats>;

@@ -7,6 +7,7 @@ import { useWhen } from '../format';
 import { Link } from '../router';
 import { DisclosedRecords } from './AlertInvestigation';
 import { LineageGraph, type LineageNode } from './LineageGraph';
+import { RecentDecisions } from './RecentDecisions';
 
 interface Assignment {
   id: string;
@@ -127,6 +128,7 @@ export function AccountScreen({ id }: { id: string }) {
           )
         ) : null}
       </section>
+      <RecentDecisions accountId={id} />
       <DisclosedRecords accountId={id} />
     </>
   );

@@ -10,6 +10,7 @@ import { useWhen } from '../format';
 import { Link } from '../router';
 import { DisclosedRecords, RiskTimeline } from './AlertInvestigation';
 import { SeverityBadge } from './OverviewScreen';
+import { RecentDecisions } from './RecentDecisions';
 
 /** The reason typed before a step-up, kept for this tab only, so the person need not type it again. */
 const REASON_KEY = 'vigie.console.reason';
@@ -259,6 +260,7 @@ export function AlertScreen({ id }: { id: string }) {
       </section>
 
       <RiskTimeline entityId={a.entity.id} alertId={a.id} evidence={a.evidence.map((e) => e.eventId)} />
+      {accountId ? <RecentDecisions accountId={accountId} /> : null}
       {accountId ? <DisclosedRecords accountId={accountId} /> : null}
 
       <section aria-labelledby="evidence-title">

@@ -210,6 +210,42 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     expect(later.hourly.at(-1).disclosures).toBe(first.hourly.at(-1).disclosures + 1);
   });
 
+  it('finds the window among events an application reported with its own, older times', async () => {
+    const access = accessOf(t).service;
+    await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[2]!));
+    await access.flush();
+    // Ingested events keep the time their sender gave: written after that refusal, dated years ago.
+    await t.database.db
+      .insertInto('events')
+      .values(
+        Array.from({ length: 300 }, (_, i) => ({
+          id: `late-${i}`,
+          time: '2020-01-01T00:00:00.000Z',
+          kind: 'api.activity',
+          actor_type: 'account',
+          actor_id: s.advisor.id,
+          target_type: null,
+          target_id: null,
+          organisation_id: s.structure.id,
+          outcome: 'success',
+          source: s.business.id,
+          origin: 'test',
+          payload: JSON.stringify({ id: `late-${i}` }),
+          leaf_index: 900_000_000 + i,
+        })),
+      )
+      .execute();
+    await evaluate(t, s.businessToken, read(s.advisor.id, s.otherPeople[3]!));
+    await access.flush();
+    const body = (await get('/api/v1/access/stats?hours=1&top=1', s.adminToken)).json();
+    expect(body.denials).toEqual([{ reason: 'not_in_caseload', count: 2 }]);
+    const decisions = await get(`/api/v1/access/decisions?accountId=${s.advisor.id}&hours=1`, s.adminToken);
+    expect(decisions.json().items.map((d: { recordId: string }) => d.recordId)).toEqual([
+      s.otherPeople[3],
+      s.otherPeople[2],
+    ]);
+  });
+
   it('is described in the OpenAPI document', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(

@@ -78,9 +78,11 @@ export async function topDisclosers(
 }
 
 /**
- * The first seq whose event is at or after `time`. Events are appended in time order (each server
- * stamps with its clock as it writes), so time grows with seq; a binary search on the primary key
- * costs about forty point reads instead of a scan of the whole journal.
+ * A seq at or before the first of Vigie's own events at or after `time`. Vigie stamps its events
+ * with its clock as it writes them, so their time grows with seq; ingested events carry the time
+ * their sender reported and are skipped by the probe. The search aims `SKEW_MS` early for the
+ * clocks of several servers; callers still filter on time. About forty point reads instead of a
+ * scan of the whole journal.
  */
 export async function firstSeqAtOrAfter(db: Executor, time: string): Promise<number | undefined> {
   const bounds = await db
@@ -88,6 +90,7 @@ export async function firstSeqAtOrAfter(db: Executor, time: string): Promise<num
     .select([(eb) => eb.fn.min('seq').as('lo'), (eb) => eb.fn.max('seq').as('hi')])
     .executeTakeFirst();
   if (bounds?.lo == null || bounds.hi == null) return undefined;
+  const target = new Date(Date.parse(time) - SKEW_MS).toISOString();
   let lo = Number(bounds.lo);
   let hi = Number(bounds.hi) + 1;
   while (lo < hi) {
@@ -96,14 +99,18 @@ export async function firstSeqAtOrAfter(db: Executor, time: string): Promise<num
       .selectFrom('events')
       .select(['seq', 'time'])
       .where('seq', '>=', mid)
+      .where('source', '=', 'vigie')
       .orderBy('seq')
       .limit(1)
       .executeTakeFirst();
-    if (!row || row.time >= time) hi = mid;
+    if (!row || row.time >= target) hi = mid;
     else lo = Number(row.seq) + 1;
   }
   return lo > Number(bounds.hi) ? undefined : lo;
 }
+
+/** How far apart the clocks of Vigie's servers may be, for the search above. */
+const SKEW_MS = 5 * 60_000;
 
 /** Denied `access.decision` events in the window, by their first reason code. */
 export async function denialsByReason(

@@ -204,6 +204,12 @@ describe.skipIf(skipBrowser || !built)(
         expect(await page.locator('#budgets-roles').innerText()).toMatch(/150\s+300/);
         expect(await page.locator('#budgets-kinds').innerText()).toContain('training_organisation');
         await expect.poll(() => page.locator('#rules').innerText()).toContain('vigie.honeytoken-touched');
+        // The structure's freeze and the risk alert's step-up on the agent, in force.
+        await expect.poll(() => page.locator('#controls').innerText()).toContain(scene.structure.id);
+        expect(await page.locator('#controls').innerText()).toContain(
+          'Consultations hors portefeuille en rafale',
+        );
+        expect(await page.locator('#controls').innerText()).toContain(agent.id);
         await screen(page, 'policies');
 
         // The organisation tree with partner status, and the privileged-account inventory.
@@ -212,9 +218,11 @@ describe.skipIf(skipBrowser || !built)(
         await expect
           .poll(() => page.locator('#organisation-tree').innerText())
           .toContain('Mission Locale de Test');
-        expect(
-          await page.locator(`#organisation-tree [data-organisation="${scene.structure.id}"]`).count(),
-        ).toBe(1);
+        await expect
+          .poll(() =>
+            page.locator(`#organisation-tree [data-organisation="${scene.structure.id}"]`).innerText(),
+          )
+          .toMatch(/consultations gelées/i);
         await expect.poll(() => page.locator('#inventory').innerText()).toContain(world.manager.id);
         expect(await page.locator('#inventory').innerText()).toContain('account_manager');
         await screen(page, 'organisations');

@@ -246,6 +246,29 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
     ]);
   });
 
+  it('lists the controls in force to policy readers, and not to others', async () => {
+    const { controls } = accessOf(t);
+    const detection = { kind: 'system' as const, id: 'detection:test-rule' };
+    await controls.freezeBudgets(detection, { type: 'organisation', id: s.mlB.id }, 'mass consultation');
+    await controls.requireStepUp(detection, s.colleagueB.id, 'new network');
+    const res = await get('/api/v1/access/controls', s.adminToken);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.truncated).toBe(false);
+    expect(
+      body.items.map((c: { kind: string; target: { id: string } }) => [c.kind, c.target.id]).sort(),
+    ).toEqual(
+      [
+        ['freeze', s.mlB.id],
+        ['step_up', s.colleagueB.id],
+      ].sort(),
+    );
+    await controls.unfreezeBudgets(detection, { type: 'organisation', id: s.mlB.id }, 'false positive');
+    const after = (await get('/api/v1/access/controls', s.adminToken)).json();
+    expect(after.items.map((c: { kind: string }) => c.kind)).toEqual(['step_up']);
+    expect((await get('/api/v1/access/controls', partnerReaderToken)).statusCode).toBe(403);
+  });
+
   it('is described in the OpenAPI document', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/api/docs/json' })).json();
     expect(Object.keys(doc.paths)).toEqual(
@@ -254,6 +277,7 @@ describe('disclosure figures for the console (/api/v1/access/stats, /disclosures
         '/api/v1/access/disclosures',
         '/api/v1/access/decisions',
         '/api/v1/access/policy/budgets',
+        '/api/v1/access/controls',
       ]),
     );
   });

@@ -5,6 +5,7 @@ import { ErrorResponses } from '../../http/schemas.js';
 import { STATS_PERMISSION, type AccessStats } from './access-stats.service.js';
 import {
   BudgetsResponse,
+  ControlsResponse,
   DecisionsQuery,
   DecisionsResponse,
   DisclosuresQuery,
@@ -98,6 +99,20 @@ export function accessStatsRoutes(stats: AccessStats): FastifyPluginAsync {
       (request) => {
         requireAccount(request, 'policy.read');
         return stats.budgets();
+      },
+    );
+    app.get(
+      '/api/v1/access/controls',
+      {
+        schema: {
+          tags,
+          summary: 'Active freezes and step-up requirements, newest first (at most 500)',
+          response: { 200: ControlsResponse, ...ErrorResponses },
+        },
+      },
+      async (request) => {
+        requireAccount(request, 'policy.read');
+        return stats.activeControls();
       },
     );
     return Promise.resolve();

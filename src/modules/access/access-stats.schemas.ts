@@ -136,3 +136,19 @@ export const BudgetsResponse = Type.Object({
   ]),
   breakGlassPerDay: Type.Integer({ description: 'break-glass uses allowed per account and day' }),
 });
+
+export const MAX_CONTROLS = 500;
+
+export const ControlsResponse = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      kind: Type.Union([Type.Literal('freeze'), Type.Literal('step_up')]),
+      target: Type.Object({ type: Type.String(), id: Type.String() }),
+      reason: Type.String(),
+      createdBy: Type.String(),
+      createdAt: Type.String(),
+    }),
+  ),
+  truncated: Type.Boolean(),
+});

@@ -2,7 +2,9 @@ import type { CoreDeps } from '../../container.js';
 import { forbidden, notFound } from '../../shared/errors.js';
 import { canAnywhere, scopesFor, type AccountPrincipal } from '../../shared/principal.js';
 import type { AccessService } from './access.service.js';
+import { listActiveControls } from './access.repository.js';
 import * as repo from './access-stats.repository.js';
+import { MAX_CONTROLS } from './access-stats.schemas.js';
 import type { BudgetsNode, Threshold } from './policy.types.js';
 
 /*
@@ -247,7 +249,25 @@ export function createAccessStats(deps: StatsDeps) {
     };
   }
 
-  return { overview, disclosuresOf, decisionsOf, budgets };
+  /** The freezes and step-up requirements in force (detection's and people's), newest first. */
+  async function activeControls() {
+    const rows = (await listActiveControls(db)).sort(
+      (a, b) => b.created_at.localeCompare(a.created_at) || b.id.localeCompare(a.id),
+    );
+    return {
+      items: rows.slice(0, MAX_CONTROLS).map((r) => ({
+        id: r.id,
+        kind: r.kind === 'freeze' ? ('freeze' as const) : ('step_up' as const),
+        target: { type: r.target_type, id: r.target_id },
+        reason: r.reason,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+      })),
+      truncated: rows.length > MAX_CONTROLS,
+    };
+  }
+
+  return { overview, disclosuresOf, decisionsOf, budgets, activeControls };
 }
 
 export type AccessStats = ReturnType<typeof createAccessStats>;

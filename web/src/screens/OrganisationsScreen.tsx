@@ -29,15 +29,44 @@ const STATUS_BADGE: Record<string, 'success' | 'warning' | 'error'> = {
   offboarded: 'error',
 };
 
+export interface Control {
+  readonly id: string;
+  readonly kind: 'freeze' | 'step_up';
+  readonly target: { type: string; id: string };
+  readonly reason: string;
+  readonly createdBy: string;
+  readonly createdAt: string;
+}
+
+/** The freezes in force (policy.read): an empty set when the reader may not see them. */
+function useFrozen(): ReadonlySet<string> {
+  const controls = useQuery({
+    queryKey: ['access', 'controls'],
+    queryFn: () => get<{ items: Control[] }>('/api/v1/access/controls'),
+    retry: false,
+  });
+  return useMemo(
+    () =>
+      new Set(
+        (controls.data?.items ?? [])
+          .filter((c) => c.kind === 'freeze')
+          .map((c) => `${c.target.type}:${c.target.id}`),
+      ),
+    [controls.data],
+  );
+}
+
 /** One organisation and, nested, those under it: the tree as lists, readable without a chart. */
 function Branch({
   node,
   children,
   when,
+  frozen,
 }: {
   node: Organisation;
   children: Map<string, Organisation[]>;
   when: (iso: string, d?: boolean) => string;
+  frozen: ReadonlySet<string>;
 }) {
   const { t } = useTranslation();
   const below = children.get(node.id) ?? [];
@@ -47,6 +76,14 @@ function Branch({
       <Badge small severity={STATUS_BADGE[node.status] ?? 'warning'}>
         {t(`organisations.statuses.${node.status}`, { defaultValue: node.status })}
       </Badge>
+      {frozen.has(`organisation:${node.id}`) ? (
+        <>
+          {' '}
+          <Badge small severity="error">
+            {t('organisations.frozen')}
+          </Badge>
+        </>
+      ) : null}
       {node.contractEndDate ? (
         <span className="fr-hint-text">
           {' '}
@@ -56,7 +93,7 @@ function Branch({
       {below.length > 0 ? (
         <ul>
           {below.map((c) => (
-            <Branch key={c.id} node={c} children={children} when={when} />
+            <Branch key={c.id} node={c} children={children} when={when} frozen={frozen} />
           ))}
         </ul>
       ) : null}
@@ -67,6 +104,7 @@ function Branch({
 function Tree() {
   const { t } = useTranslation();
   const when = useWhen();
+  const frozen = useFrozen();
   const list = useQuery({
     queryKey: ['organisations', 'all'],
     queryFn: () => get<Page<Organisation>>('/api/v1/organisations?limit=500'),
@@ -101,7 +139,7 @@ function Tree() {
           {list.data.nextCursor ? <p className="fr-hint-text">{t('organisations.truncated')}</p> : null}
           <ul id="organisation-tree">
             {roots.map((r) => (
-              <Branch key={r.id} node={r} children={children} when={when} />
+              <Branch key={r.id} node={r} children={children} when={when} frozen={frozen} />
             ))}
           </ul>
         </>

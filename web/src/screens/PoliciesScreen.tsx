@@ -5,6 +5,7 @@ import { useTranslation } from 'react-i18next';
 import { get, isForbidden } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
+import type { Control } from './OrganisationsScreen';
 
 interface Threshold {
   readonly soft: number;
@@ -131,6 +132,10 @@ export function PoliciesScreen() {
     queryKey: ['access', 'budgets'],
     queryFn: () => get<Budgets>('/api/v1/access/policy/budgets'),
   });
+  const controls = useQuery({
+    queryKey: ['access', 'controls'],
+    queryFn: () => get<{ items: Control[]; truncated: boolean }>('/api/v1/access/controls'),
+  });
   const rules = useQuery({
     queryKey: ['rules'],
     queryFn: () => get<{ items: RuleSummary[] }>('/api/v1/rules'),
@@ -179,6 +184,34 @@ export function PoliciesScreen() {
           </>
         ) : (
           <p>{t('policies.noBudgets')}</p>
+        )}
+      </section>
+      <section aria-labelledby="controls-title" className="fr-mb-4w">
+        <h2 id="controls-title" className="fr-h4">
+          {t('policies.controls')}
+        </h2>
+        {controls.isPending ? (
+          <p>{t('common.loading')}</p>
+        ) : controls.error ? (
+          <Refused error={controls.error} text={t('policies.noPolicy')} />
+        ) : controls.data.items.length === 0 ? (
+          <p>{t('common.none')}</p>
+        ) : (
+          <div id="controls">
+            <Table
+              fixed
+              headers={[t('policies.control'), t('policies.target'), t('common.reason'), t('policies.since')]}
+              data={controls.data.items.map((c) => [
+                t(`policies.controlKinds.${c.kind}`),
+                <span key="t" className="vigie-mono">
+                  {c.target.type} {c.target.id}
+                </span>,
+                c.reason,
+                when(c.createdAt),
+              ])}
+            />
+            {controls.data.truncated ? <p className="fr-hint-text">{t('policies.truncated')}</p> : null}
+          </div>
         )}
       </section>
       <section aria-labelledby="rules-title">

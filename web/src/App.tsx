@@ -10,9 +10,12 @@ import { useRoute } from './router';
 import { AccountScreen } from './screens/AccountScreen';
 import { AccountsScreen } from './screens/AccountsScreen';
 import { AlertScreen } from './screens/AlertScreen';
+import { DelegationScreen } from './screens/DelegationScreen';
 import { JournalScreen } from './screens/JournalScreen';
 import { MyAccountScreen } from './screens/MyAccountScreen';
+import { OrganisationsScreen } from './screens/OrganisationsScreen';
 import { OverviewScreen } from './screens/OverviewScreen';
+import { PoliciesScreen } from './screens/PoliciesScreen';
 
 /**
  * Whether the API lets the signed-in account read what a screen shows: the console asks (one small
@@ -43,6 +46,9 @@ function Screen({ route, me }: { route: string; me: Account }) {
   if (route === 'accounts') return <AccountsScreen />;
   if (route === 'journal') return <JournalScreen />;
   if (route === 'me') return <MyAccountScreen me={me} />;
+  if (route === 'policies') return <PoliciesScreen />;
+  if (route === 'delegation') return <DelegationScreen me={me} />;
+  if (route === 'organisations') return <OrganisationsScreen />;
   return <OverviewScreen />;
 }
 
@@ -61,10 +67,16 @@ export function App() {
   const other = i18n.language === 'fr' ? 'en' : 'fr';
   const mayAccounts = useMayRead('/api/v1/accounts?limit=1', me.isSuccess);
   const mayJournal = useMayRead('/api/v1/journal/verifier-key', me.isSuccess);
+  const mayPolicies = useMayRead('/api/v1/access/policy', me.isSuccess);
+  const mayDelegate = useMayRead('/api/v1/accounts/me/delegation-quotas', me.isSuccess);
+  const mayOrganisations = useMayRead('/api/v1/organisations?limit=1', me.isSuccess);
   const nav = [
     { to: '', label: t('nav.overview'), shown: true },
     { to: 'accounts', label: t('nav.accounts'), shown: mayAccounts === true },
+    { to: 'organisations', label: t('navMore.organisations'), shown: mayOrganisations === true },
+    { to: 'delegation', label: t('navMore.delegation'), shown: mayDelegate === true },
     { to: 'journal', label: t('nav.journal'), shown: mayJournal === true },
+    { to: 'policies', label: t('navMore.policies'), shown: mayPolicies === true },
     { to: 'me', label: t('nav.account'), shown: true },
   ].filter((n) => n.shown);
   return (

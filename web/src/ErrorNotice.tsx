@@ -6,6 +6,14 @@ import { ApiError } from './api';
 /** Codes of the four-eyes refusals (src/modules/identity): each gets the rule explained. */
 const FOUR_EYES = /^APPROVER_/;
 
+/** Codes with a sentence of their own (i18n.more.ts, `errors`). */
+const ACTIONABLE = {
+  DELEGATION_QUOTA_EXCEEDED: true,
+  EMAIL_TAKEN: true,
+  INVALID_EMAIL: true,
+  ORGANISATION_NOT_ACTIVE: true,
+} as const;
+
 /** What a person can do about an error, in their language, with the request id for support. */
 export function errorText(t: TFunction, error: unknown): string {
   if (!(error instanceof ApiError)) return t('error.NETWORK');
@@ -20,6 +28,8 @@ export function errorText(t: TFunction, error: unknown): string {
   for (const code of ['STEP_UP_REQUIRED', 'PERMISSION_DENIED', 'CSRF_ORIGIN_MISMATCH']) {
     if (error.code === code) return t(`error.${code}`);
   }
+  // Refusals a person can act on, with the API's details (which quota, which limit).
+  if (Object.hasOwn(ACTIONABLE, error.code)) return t(`errors.${error.code}`, { ...error.details });
   if (error.status === 404) return t('error.NOT_FOUND');
   return t('error.generic', { message: error.message, code: error.code });
 }

@@ -1,5 +1,6 @@
 import i18n from 'i18next';
 import { initReactI18next } from 'react-i18next';
+import { enMore, frMore } from './i18n.more';
 
 /** French first: the console's people work in French public services; English for partners. */
 const fr = {
@@ -50,6 +51,10 @@ const fr = {
     revoke: 'Révoquer ses sessions',
     reactivate: 'Réactiver le compte (annuler la suspension)',
     undo: 'Annuler',
+    freezeOrg: 'Geler les consultations de la structure',
+    unfreezeOrg: 'Dégeler les consultations de la structure',
+    already: 'Rien à changer : c’était déjà le cas.',
+    organisation: 'Structure',
     closeTrue: 'Clore : vrai positif',
     closeFalse: 'Clore : faux positif',
     acknowledge: 'Prendre en charge',
@@ -193,6 +198,10 @@ const en: typeof fr = {
     revoke: 'Revoke its sessions',
     reactivate: 'Reactivate the account (undo the suspension)',
     undo: 'Undo',
+    freezeOrg: 'Freeze the structure’s disclosures',
+    unfreezeOrg: 'Unfreeze the structure’s disclosures',
+    already: 'Nothing to change: it already was.',
+    organisation: 'Structure',
     closeTrue: 'Close: true positive',
     closeFalse: 'Close: false positive',
     acknowledge: 'Acknowledge',
@@ -291,7 +300,7 @@ export const LANG_KEY = 'vigie.console.lang';
 const stored = typeof localStorage === 'undefined' ? null : localStorage.getItem(LANG_KEY);
 
 void i18n.use(initReactI18next).init({
-  resources: { fr: { translation: fr }, en: { translation: en } },
+  resources: { fr: { translation: { ...fr, ...frMore } }, en: { translation: { ...en, ...enMore } } },
   lng: stored === 'en' ? 'en' : 'fr',
   fallbackLng: 'fr',
   interpolation: { escapeValue: false },

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { CoreDeps, VigieModule } from '../../container.js';
 import { accessAdminRoutes } from './access-admin.routes.js';
+import { accessStatsRoutes } from './access-stats.routes.js';
+import { createAccessStats } from './access-stats.service.js';
 import { createAccessControls, type AccessControls } from './access.controls.js';
 import { createAccessService, type AccessService } from './access.service.js';
 import { authzenRoutes } from './authzen.routes.js';
@@ -52,6 +54,9 @@ export function createAccessModule(
   const routes: FastifyPluginAsync = async (app) => {
     await app.register(authzenRoutes(service, search, sessions));
     await app.register(accessAdminRoutes(core, service, controls, sessions));
+    await app.register(
+      accessStatsRoutes(createAccessStats({ db: core.db, clock: core.clock, access: service })),
+    );
   };
   return {
     name: 'access',

@@ -5,6 +5,7 @@ import { createAccountService } from './account.service.js';
 import { createAccountStatusService } from './account-status.service.js';
 import { createAdminTokenService } from './admin-token.service.js';
 import { createBootstrapService } from './bootstrap.service.js';
+import { delegationQuotaRoutes } from './delegation-quota.routes.js';
 import type { IdentityDeps } from './identity.deps.js';
 import { organisationRoutes } from './organisation.routes.js';
 import { createOrganisationService } from './organisation.service.js';
@@ -76,6 +77,7 @@ export function createIdentityModule(core: CoreDeps): IdentityModule {
     });
     roleRoutes(app, service.roles, service.privilegedInventory);
     tokenRoutes(app, service.tokens);
+    delegationQuotaRoutes(app, { db: core.db, clock: core.clock, delegation: core.config.delegation });
     return Promise.resolve();
   };
   return {

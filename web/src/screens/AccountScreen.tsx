@@ -5,7 +5,9 @@ import { get, type Account, type Page } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
 import { Link } from '../router';
+import { DisclosedRecords } from './AlertInvestigation';
 import { LineageGraph, type LineageNode } from './LineageGraph';
+import { RecentDecisions } from './RecentDecisions';
 
 interface Assignment {
   id: string;
@@ -126,6 +128,8 @@ export function AccountScreen({ id }: { id: string }) {
           )
         ) : null}
       </section>
+      <RecentDecisions accountId={id} />
+      <DisclosedRecords accountId={id} />
     </>
   );
 }

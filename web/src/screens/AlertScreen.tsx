@@ -8,7 +8,9 @@ import { get, goStepUp, isStepUp, send, type Account, type Alert, type AlertResp
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
 import { Link } from '../router';
+import { DisclosedRecords, RiskTimeline } from './AlertInvestigation';
 import { SeverityBadge } from './OverviewScreen';
+import { RecentDecisions } from './RecentDecisions';
 
 /** The reason typed before a step-up, kept for this tab only, so the person need not type it again. */
 const REASON_KEY = 'vigie.console.reason';
@@ -60,6 +62,12 @@ export function AlertScreen({ id }: { id: string }) {
     queryFn: () => get<Account>(`/api/v1/accounts/${accountId}`),
     enabled: accountId !== null,
   });
+  const organisationId = alert.data?.organisationId ?? null;
+  const budget = useQuery({
+    queryKey: ['budget', 'organisation', organisationId],
+    queryFn: () => get<{ frozen: boolean }>(`/api/v1/access/budgets/organisation/${organisationId}`),
+    enabled: organisationId !== null,
+  });
   const act = useAct(id);
 
   if (alert.isPending) return <p>{t('common.loading')}</p>;
@@ -95,6 +103,23 @@ export function AlertScreen({ id }: { id: string }) {
       run: async (r) => {
         await send('POST', `/api/v1/accounts/${accountId}/revoke-tokens`, { reason: r });
         return t('alert.done', { what: t('alert.revoke') });
+      },
+    });
+  }
+  if (organisationId) {
+    // Freezing the organisation's budgets stops every disclosure in it until unfrozen (journaled).
+    const frozen = budget.data?.frozen === true;
+    const label = frozen ? t('alert.unfreezeOrg') : t('alert.freezeOrg');
+    acts.push({
+      key: frozen ? 'unfreeze-org' : 'freeze-org',
+      label,
+      run: async (r) => {
+        const out = await send<{ changed: boolean }>(
+          'POST',
+          frozen ? '/api/v1/access/freezes/clear' : '/api/v1/access/freezes',
+          { target: { type: 'organisation', id: organisationId }, reason: r },
+        );
+        return out.changed ? t('alert.done', { what: label }) : t('alert.already');
       },
     });
   }
@@ -143,6 +168,15 @@ export function AlertScreen({ id }: { id: string }) {
           {a.entity.type} {a.entity.id}
           {target.data ? ` (${target.data.status})` : ''}
         </dd>
+        {organisationId ? (
+          <>
+            <dt>{t('alert.organisation')}</dt>
+            <dd className="vigie-mono" id="alert-organisation">
+              {organisationId}
+              {budget.data?.frozen ? ` (${t('stats.frozen')})` : ''}
+            </dd>
+          </>
+        ) : null}
         <dt>{t('alert.occurrences')}</dt>
         <dd>{a.occurrences}</dd>
         <dt>{t('alert.first')}</dt>
@@ -173,7 +207,7 @@ export function AlertScreen({ id }: { id: string }) {
             <li key={x.key}>
               <Button
                 id={`act-${x.key}`}
-                priority={x.key.startsWith('suspend') ? 'primary' : 'secondary'}
+                priority={x.key.startsWith('suspend') || x.key === 'freeze-org' ? 'primary' : 'secondary'}
                 disabled={!reasonOk || act.isPending}
                 onClick={() => run(x)}
               >
@@ -225,6 +259,10 @@ export function AlertScreen({ id }: { id: string }) {
           <p>{t('common.none')}</p>
         )}
       </section>
+
+      <RiskTimeline entityId={a.entity.id} alertId={a.id} evidence={a.evidence.map((e) => e.eventId)} />
+      {accountId ? <RecentDecisions accountId={accountId} /> : null}
+      {accountId ? <DisclosedRecords accountId={accountId} /> : null}
 
       <section aria-labelledby="evidence-title">
         <h2 id="evidence-title" className="fr-h4">

@@ -6,6 +6,7 @@ import { useTranslation } from 'react-i18next';
 import { get, send, type Account } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
+import { DisclosedRecords } from './AlertInvestigation';
 
 interface Session {
   id: string;
@@ -94,6 +95,7 @@ export function MyAccountScreen({ me }: { me: Account }) {
           {everywhere.error ? <ErrorNotice error={everywhere.error} /> : null}
         </div>
       </section>
+      <DisclosedRecords accountId={me.id} own />
     </>
   );
 }

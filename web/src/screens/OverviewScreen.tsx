@@ -7,6 +7,7 @@ import { get, isForbidden, parseCheckpoint, type Alert, type Page } from '../api
 import { ErrorNotice } from '../ErrorNotice';
 import { useWhen } from '../format';
 import { Link } from '../router';
+import { DisclosurePanel } from './DisclosurePanel';
 import { SeverityChart } from './SeverityChart';
 
 const SEVERITY_BADGE: Record<string, 'info' | 'warning' | 'error' | 'new'> = {
@@ -157,6 +158,7 @@ export function OverviewScreen() {
         </div>
         <JournalPanel />
       </div>
+      <DisclosurePanel />
     </>
   );
 }

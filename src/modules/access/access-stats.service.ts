@@ -3,6 +3,7 @@ import { forbidden, notFound } from '../../shared/errors.js';
 import { canAnywhere, scopesFor, type AccountPrincipal } from '../../shared/principal.js';
 import type { AccessService } from './access.service.js';
 import { listActiveControls } from './access.repository.js';
+import { accountThreshold, kindThreshold } from './budget.check.js';
 import * as repo from './access-stats.repository.js';
 import { MAX_CONTROLS } from './access-stats.schemas.js';
 import type { BudgetsNode, Threshold } from './policy.types.js';
@@ -38,11 +39,7 @@ function scopeOf(principal: AccountPrincipal): repo.ScopePaths {
 
 type Dimension = 'account' | 'organisation' | 'application';
 
-/*
- * The thresholds the PDP applies to an entity, resolved the way budget.check.ts does (first listed
- * role held, recently-approved first; an application by its organisation's kind). Kept beside the
- * figures so the console can draw each against its budget.
- */
+/** The thresholds the PDP applies to an entity (budget.check.ts), for the console to draw against. */
 function thresholdOf(
   b: BudgetsNode,
   view: StatsDeps['access']['view'],
@@ -52,17 +49,11 @@ function thresholdOf(
 ): Threshold {
   if (dim === 'account') {
     const a = view.accounts.get(id);
-    if (!a) return b.account.default;
-    const recent = b.account.recentlyApproved;
-    if (recent && nowMs - a.approvedAtMs < recent.hours * HOUR_MS) return recent;
-    for (const [role, t] of b.account.byRole)
-      for (const r of a.roles) if (r.roleId === role && r.expiresAtMs > nowMs) return t;
-    return b.account.default;
+    return a ? accountThreshold(b, a, nowMs) : b.account.default;
   }
-  const node = dim === 'organisation' ? b.organisation : b.application;
-  const orgId = dim === 'organisation' ? id : view.applications.get(id)?.organisationId;
-  const kind = orgId !== undefined ? view.organisations.get(orgId)?.kind : undefined;
-  return (kind !== undefined ? node.byKind.get(kind) : undefined) ?? node.default;
+  if (dim === 'organisation') return kindThreshold(b.organisation, view, id);
+  const orgId = view.applications.get(id)?.organisationId;
+  return orgId !== undefined ? kindThreshold(b.application, view, orgId) : b.application.default;
 }
 
 export function createAccessStats(deps: StatsDeps) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Dimension } from './budget.ledger.js';
+import type { AccessView, AccountFacts } from './access.view.js';
 import { own, type EvalContext } from './policy.facts.js';
 import type { BudgetsNode, Obligation, Threshold } from './policy.types.js';
 
@@ -31,28 +32,27 @@ export interface BudgetDenial {
 const STEP_UP: Obligation = Object.freeze({ type: 'step_up', level: 'phishing_resistant' });
 const NO_SIGNAL: readonly SoftExceeded[] = Object.freeze([]);
 
-function accountThreshold(b: BudgetsNode, c: EvalContext): Threshold {
-  const a = c.account!;
+/**
+ * The thresholds an entity's window is held to: an account's by its recent approval, then by the
+ * first listed role it holds, else the default; an organisation's, or an application's by its
+ * organisation's kind. Shared with the figures the console draws against budgets (access-stats).
+ */
+export function accountThreshold(b: BudgetsNode, account: AccountFacts, nowMs: number): Threshold {
   const recent = b.account.recentlyApproved;
-  if (recent && c.nowMs - a.approvedAtMs < recent.hours * 3_600_000) return recent;
+  if (recent && nowMs - account.approvedAtMs < recent.hours * 3_600_000) return recent;
   for (const [role, t] of b.account.byRole) {
-    for (const r of a.roles) if (r.roleId === role && r.expiresAtMs > c.nowMs) return t;
+    for (const r of account.roles) if (r.roleId === role && r.expiresAtMs > nowMs) return t;
   }
   return b.account.default;
 }
 
-function kindOf(c: EvalContext, organisationId: string): string | undefined {
-  return c.view.organisations.get(organisationId)?.kind;
-}
-
-function organisationThreshold(b: BudgetsNode, c: EvalContext, organisationId: string): Threshold {
-  const kind = kindOf(c, organisationId);
-  return (kind !== undefined ? b.organisation.byKind.get(kind) : undefined) ?? b.organisation.default;
-}
-
-function applicationThreshold(b: BudgetsNode, c: EvalContext, organisationId: string): Threshold {
-  const kind = kindOf(c, organisationId);
-  return (kind !== undefined ? b.application.byKind.get(kind) : undefined) ?? b.application.default;
+export function kindThreshold(
+  node: BudgetsNode['organisation'] | BudgetsNode['application'],
+  view: AccessView,
+  organisationId: string,
+): Threshold {
+  const kind = view.organisations.get(organisationId)?.kind;
+  return (kind !== undefined ? node.byKind.get(kind) : undefined) ?? node.default;
 }
 
 function frozen(c: EvalContext): boolean {
@@ -140,11 +140,11 @@ export function checkBudgets(
   const ledger = c.ledger;
   const minute = c.nowMinute;
   const wAccount = account ? ledger.window('account', account.id, minute, commit) : undefined;
-  const tAccount = account ? accountThreshold(b, c) : undefined;
+  const tAccount = account ? accountThreshold(b, account, c.nowMs) : undefined;
   const wOrg = org !== undefined ? ledger.window('organisation', org, minute, commit) : undefined;
-  const tOrg = org !== undefined ? organisationThreshold(b, c, org) : undefined;
+  const tOrg = org !== undefined ? kindThreshold(b.organisation, c.view, org) : undefined;
   const wApp = app ? ledger.window('application', app.id, minute, commit) : undefined;
-  const tApp = app ? applicationThreshold(b, c, app.organisationId) : undefined;
+  const tApp = app ? kindThreshold(b.application, c.view, app.organisationId) : undefined;
   // One lookup of the record per window serves both the check and the update.
   const lAccount = wAccount?.lastSeen(record);
   const lOrg = wOrg?.lastSeen(record);

@@ -206,8 +206,9 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
    * Vigie does not know for it (phished name and password, a key of their own) and its session was
    * shown from another network or browser (a copied cookie). Only the holder of the session's secret
    * can produce the second half, so an outsider cannot aim this at an account they do not already
-   * hold. The account is suspended and its sessions ended at once: a step-up would be met by the
-   * next sign-in of its owner, whose workstation is what was copied. Once per account a day.
+   * hold. The responses are those the halves' rules declare (the shipped pack: the sessions ended and
+   * the account suspended at once, since a step-up would be met by the next sign-in of its owner,
+   * whose workstation is what was copied). Once per account a day.
    */
   function takeoverAlert(
     accountId: string,
@@ -245,7 +246,14 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
             },
           },
         },
-        responses: [{ action: 'revoke_tokens' }, { action: 'suspend_account' }],
+        // What the halves' rules declare (the shipped pack: sessions ended, account suspended); a
+        // pack without them (the simulator's unprotected run strips every `responses:`) only alerts.
+        responses: [
+          ...new Set([
+            ...(pair.credential.takeoverResponses ?? []),
+            ...(pair.session.takeoverResponses ?? []),
+          ]),
+        ].map((action) => ({ action })),
         why: whyTakeover(entity, pair.credential, pair.session, policy.takeoverWithinMs),
       },
     ];
@@ -346,6 +354,9 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
       timeMs: nowMs,
       evidence: finding.evidence,
       ...(r.corroborates ? { corroborates: r.corroborates } : {}),
+      ...(r.corroborates && doc.responses?.length
+        ? { takeoverResponses: doc.responses.map((x) => x.action) }
+        : {}),
     };
     const key = `${finding.entity.type}:${finding.entity.id}`;
     if (!ledger.add(key, c)) return [];

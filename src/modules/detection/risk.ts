@@ -66,6 +66,8 @@ export interface Contribution {
   readonly evidence: readonly string[];
   /** The half of an account takeover this signal is evidence of, if any. */
   readonly corroborates?: 'credential' | 'session';
+  /** What a takeover this half completes does (the rule's declared responses). */
+  readonly takeoverResponses?: readonly ResponseAction[];
 }
 
 /**

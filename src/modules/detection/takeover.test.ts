@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/test-db.js';
 import { ManualClock } from '../../shared/clock.js';
 import type { VigieEvent } from '../../shared/event.js';
@@ -218,6 +221,22 @@ describe('takeoverPair', () => {
   });
 });
 
+/** A copy of the pack with every `responses:` removed, as the simulator's unprotected run writes it. */
+const strippedDirs: string[] = [];
+function stripped(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigie-rules-'));
+  strippedDirs.push(dir);
+  for (const name of fs.readdirSync(RULES_DIR).filter((n) => n.endsWith('.yaml'))) {
+    const docs = YAML.parseAllDocuments(fs.readFileSync(path.join(RULES_DIR, name), 'utf8')).map((d) => {
+      const v = d.toJS() as Record<string, unknown>;
+      delete v.responses;
+      return YAML.stringify(v);
+    });
+    fs.writeFileSync(path.join(dir, name), docs.join('---\n'));
+  }
+  return dir;
+}
+
 describe('the risk service on a takeover', () => {
   let db: TestDatabase;
   beforeAll(async () => {
@@ -225,13 +244,15 @@ describe('the risk service on a takeover', () => {
   });
   afterAll(async () => {
     await db.close();
+    for (const dir of strippedDirs) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function service() {
+  /** `withoutResponses`: the pack with every `responses:` removed (the simulator's unprotected run). */
+  function service(withoutResponses = false) {
     const clock = new ManualClock(iso(T0));
     const env = { directory: directory(), geo: new GeoLocator() };
     const engine = new DetectionEngine(env, { latenessMs: 400 * DAY });
-    engine.setRules(loadRuleDirectory(RULES_DIR, env).map((l) => l.rule));
+    engine.setRules(loadRuleDirectory(withoutResponses ? stripped() : RULES_DIR, env).map((l) => l.rule));
     const risk = createRiskService({
       db: db.db,
       clock,
@@ -286,6 +307,18 @@ describe('the risk service on a takeover', () => {
       ])),
     ];
     expect(raised.map((r) => r.finding.rule.id)).toEqual([]);
+  });
+
+  it('alerts without acting when the pack declares no responses for the takeover', async () => {
+    const { feed } = service(true);
+    await feed(history('agent', T0));
+    const raised = [
+      ...(await feed([unknownCredential('agent', T0)])),
+      ...(await feed([contextChanged('agent', T0 + MIN)])),
+    ];
+    const takeover = raised.find((r) => r.finding.rule === RISK_RULES.takeover);
+    expect(takeover).toBeDefined();
+    expect(takeover!.responses).toEqual([]);
   });
 
   it("a privileged account's session driven without its passkey, after a refused sign-in, is a takeover", async () => {

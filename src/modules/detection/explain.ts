@@ -67,6 +67,21 @@ export function whyRisk(
   };
 }
 
+/** Why a takeover alert fired: the credential half and the session half, and how close they were. */
+export function whyTakeover(
+  entity: { type: string; id: string },
+  credential: Contribution,
+  session: Contribution,
+  withinMs: number,
+): Bilingual {
+  const gap = Math.round(Math.abs(session.timeMs - credential.timeMs) / 60_000);
+  const w = round(withinMs / 60_000);
+  return {
+    fr: `Prise de contrôle de ${entity.type} ${entity.id} : ${credential.ruleId} (un identifiant inconnu de Vigie essayé pour ce compte) et ${session.ruleId} (sa session montrée depuis un autre réseau ou navigateur) à ${gap} min d'intervalle (fenêtre : ${w} min). Seul le détenteur du secret de session peut produire le second signal : le poste du titulaire est à examiner avant de réactiver le compte.`,
+    en: `Takeover of ${entity.type} ${entity.id}: ${credential.ruleId} (a credential Vigie does not know tried for this account) and ${session.ruleId} (its session shown from another network or browser) ${gap} min apart (window: ${w} min). Only the holder of the session's secret can produce the second signal: the owner's workstation should be examined before the account is reactivated.`,
+  };
+}
+
 /** The risk of several accounts of one organisation or application, which is evidence about it. */
 export function whyGroup(
   entity: { type: string; id: string },

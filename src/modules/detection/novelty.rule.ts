@@ -4,6 +4,7 @@ import { compileField, scalarString } from './event-field.js';
 import { distanceKm } from './geo.locator.js';
 import type { RuleBase, RuleBehaviour } from './rule-base.js';
 import type { EventView } from './rule.runtime.js';
+import { compileDetection } from './sigma-detection.compiler.js';
 import { RuleSyntaxError } from './sigma-value.matcher.js';
 
 /**
@@ -25,6 +26,12 @@ export function firstSeenBehaviour(base: RuleBase): RuleBehaviour {
   const value = compileField(f.value, base.virtual);
   const extra = (f.key ?? []).map((k) => compileField(k, base.virtual));
   const maxValues = f.maxValues ?? 50;
+  if (f.reportOn !== undefined && !base.doc.detection)
+    throw new RuleSyntaxError('firstSeen.reportOn needs a detection block');
+  const reportOn =
+    f.reportOn !== undefined
+      ? compileDetection({ ...base.doc.detection, condition: f.reportOn }, base.virtual).test
+      : undefined;
   // Per entity, then per sub-key (e.g. the session): nested maps, no key string built per event.
   const plain =
     extra.length === 0 ? new EntityStates<SeenState>(base.env.directory, base.doc.entity) : undefined;
@@ -71,7 +78,8 @@ export function firstSeenBehaviour(base: RuleBase): RuleBehaviour {
       const s = stateOf(view, entity);
       if (!s) return undefined;
       const isNew = !s.values.has(v);
-      const news = isNew && s.observations >= f.minHistory;
+      const news =
+        isNew && s.observations >= f.minHistory && (reportOn === undefined || reportOn(view.event));
       const known = news ? [...s.values].slice(-10) : [];
       if (isNew) {
         if (s.values.size >= maxValues) s.values.delete(s.values.values().next().value!);

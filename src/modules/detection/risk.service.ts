@@ -3,13 +3,14 @@ import type { VigieEvent } from '../../shared/event.js';
 import { scopesFor, type AccountPrincipal } from '../../shared/principal.js';
 import { notFound } from '../../shared/errors.js';
 import type { EntityDirectory } from './entity.directory.js';
-import { whyGroup, whyRisk, type Bilingual } from './explain.js';
+import { whyGroup, whyRisk, whyTakeover, type Bilingual } from './explain.js';
 import {
   DEFAULT_RISK_POLICY,
   decayed,
   GroupWatch,
   Prevalence,
   RiskLedger,
+  takeoverPair,
   weigh,
   type Contribution,
   type RiskPolicy,
@@ -35,6 +36,8 @@ export interface RiskRaise {
 }
 
 const FRESH_MS = 7 * 86_400_000;
+/** A takeover alert is raised once per account within this window (its responses once). */
+const TAKEOVER_ONCE_MS = 24 * 3_600_000;
 const MAX_ALERT_EVIDENCE = 50;
 
 /** The rules a risk alert is raised under: not in a YAML file, the risk policy's own. */
@@ -74,6 +77,12 @@ export const RISK_RULES = {
     'organisation',
     'critical',
   ),
+  takeover: riskRule(
+    'vigie.risk.account-takeover',
+    "Prise de contrôle du compte : identifiant tenté et session montrée d'ailleurs / Account takeover: credential tried and session shown from elsewhere",
+    'account',
+    'critical',
+  ),
   application: riskRule(
     'vigie.risk.application',
     'Application à risque (plusieurs de ses comptes, ou elle-même) / Application at risk (several of its accounts, or itself)',
@@ -108,6 +117,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
   // The application and session an account last acted through (from the bus): a signal about the
   // account also counts for its session and for that application acting for it.
   const lastContext = new Map<string, { app?: string; session?: string }>();
+  const takenOver = new Map<string, number>();
   let sweptAt = 0;
 
   function noteEvents(events: readonly VigieEvent[]): void {
@@ -189,6 +199,64 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
     if (!actions.includes('require_step_up') && !actions.includes('suspend_account'))
       actions.unshift('require_step_up');
     return [{ finding, responses: actions.map((action) => ({ action })), why }];
+  }
+
+  /**
+   * Both halves of a takeover on one account within the policy's window: someone tried a credential
+   * Vigie does not know for it (phished name and password, a key of their own) and its session was
+   * shown from another network or browser (a copied cookie). Only the holder of the session's secret
+   * can produce the second half, so an outsider cannot aim this at an account they do not already
+   * hold. The responses are those the halves' rules declare (the shipped pack: the sessions ended and
+   * the account suspended at once, since a step-up would be met by the next sign-in of its owner,
+   * whose workstation is what was copied). Once per account a day.
+   */
+  function takeoverAlert(
+    accountId: string,
+    organisationId: string | undefined,
+    added: Contribution,
+    nowMs: number,
+  ): RiskRaise[] {
+    if (added.corroborates === undefined) return [];
+    const key = `account:${accountId}`;
+    const pair = takeoverPair(ledger.contributions(key, nowMs), nowMs, policy.takeoverWithinMs);
+    if (!pair) return [];
+    const last = takenOver.get(accountId);
+    if (last !== undefined && Math.abs(nowMs - last) < TAKEOVER_ONCE_MS) return [];
+    if (takenOver.size >= 50_000) takenOver.delete(takenOver.keys().next().value!);
+    takenOver.set(accountId, nowMs);
+    const entity = { type: 'account' as const, id: accountId };
+    const signals = [pair.credential, pair.session];
+    return [
+      {
+        finding: {
+          rule: RISK_RULES.takeover,
+          entity,
+          organisationId,
+          evidence: [...new Set(signals.flatMap((s) => s.evidence))].slice(-MAX_ALERT_EVIDENCE),
+          timeMs: nowMs,
+          summary: {
+            takeover: {
+              withinMinutes: policy.takeoverWithinMs / 60_000,
+              signals: signals.map((s) => ({
+                ruleId: s.ruleId,
+                title: s.title,
+                corroborates: s.corroborates,
+                at: new Date(s.timeMs).toISOString(),
+              })),
+            },
+          },
+        },
+        // What the halves' rules declare (the shipped pack: sessions ended, account suspended); a
+        // pack without them (the simulator's unprotected run strips every `responses:`) only alerts.
+        responses: [
+          ...new Set([
+            ...(pair.credential.takeoverResponses ?? []),
+            ...(pair.session.takeoverResponses ?? []),
+          ]),
+        ].map((action) => ({ action })),
+        why: whyTakeover(entity, pair.credential, pair.session, policy.takeoverWithinMs),
+      },
+    ];
   }
 
   /**
@@ -285,6 +353,10 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
       factors,
       timeMs: nowMs,
       evidence: finding.evidence,
+      ...(r.corroborates ? { corroborates: r.corroborates } : {}),
+      ...(r.corroborates && doc.responses?.length
+        ? { takeoverResponses: doc.responses.map((x) => x.action) }
+        : {}),
     };
     const key = `${finding.entity.type}:${finding.entity.id}`;
     if (!ledger.add(key, c)) return [];
@@ -294,22 +366,25 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
     const ctx = lastContext.get(finding.entity.id);
     if (ctx?.session) ledger.add(`session:${ctx.session}`, c);
     if (ctx?.app) ledger.add(`application:${ctx.app}|${finding.entity.id}`, c);
-    const raised = accountAlert(finding.entity.id, finding.organisationId, nowMs);
+    const raised = [
+      ...takeoverAlert(finding.entity.id, finding.organisationId, c, nowMs),
+      ...accountAlert(finding.entity.id, finding.organisationId, nowMs),
+    ];
     // The first rung is the alert level: the account now counts for its groups.
-    if (raised.length > 0 && ledger.score(key, nowMs) >= policy.alertAt && raised[0]!.responses.length > 0) {
-      const firstTime = (raised[0]!.finding.summary.risk as { rungs: { at: number }[] }).rungs.some(
+    const takeover = raised.find((x) => x.finding.rule === RISK_RULES.takeover);
+    const risky = raised.find((x) => x.finding.rule === RISK_RULES.account);
+    const firstTime =
+      risky !== undefined &&
+      ledger.score(key, nowMs) >= policy.alertAt &&
+      risky.responses.length > 0 &&
+      (risky.finding.summary.risk as { rungs: { at: number }[] }).rungs.some(
         (x) => x.at === policy.ladder[0]!.at,
       );
-      if (firstTime)
-        raised.push(
-          ...(await groupAlerts(
-            finding.entity.id,
-            finding.organisationId,
-            nowMs,
-            raised[0]!.finding.evidence,
-          )),
-        );
-    }
+    const counted = takeover ?? (firstTime ? risky : undefined);
+    if (counted)
+      raised.push(
+        ...(await groupAlerts(finding.entity.id, finding.organisationId, nowMs, counted.finding.evidence)),
+      );
     return raised;
   }
 

@@ -30,6 +30,11 @@ export interface RiskPolicy {
   readonly freezeForMs: number;
   /** Contributions kept per entity (the oldest are forgotten first). */
   readonly maxContributions: number;
+  /**
+   * Both halves of an account takeover (a `credential` signal and a `session` signal, see
+   * `corroborates` in a rule's risk block) within this window: a takeover alert, whatever the score.
+   */
+  readonly takeoverWithinMs: number;
 }
 
 export const DEFAULT_RISK_POLICY: RiskPolicy = {
@@ -45,6 +50,7 @@ export const DEFAULT_RISK_POLICY: RiskPolicy = {
   groupWindowMs: 24 * 3_600_000,
   freezeForMs: 4 * 3_600_000,
   maxContributions: 40,
+  takeoverWithinMs: 3_600_000,
 };
 
 /** One signal's contribution to an entity's risk, as an alert explains it. */
@@ -58,6 +64,29 @@ export interface Contribution {
   readonly factors: readonly string[];
   readonly timeMs: number;
   readonly evidence: readonly string[];
+  /** The half of an account takeover this signal is evidence of, if any. */
+  readonly corroborates?: 'credential' | 'session';
+  /** What a takeover this half completes does (the rule's declared responses). */
+  readonly takeoverResponses?: readonly ResponseAction[];
+}
+
+/**
+ * The two halves of an account takeover among an account's contributions within `withinMs` of
+ * `nowMs`: the latest `credential` one and the latest `session` one, or undefined when one is missing.
+ */
+export function takeoverPair(
+  contributions: readonly Contribution[],
+  nowMs: number,
+  withinMs: number,
+): { credential: Contribution; session: Contribution } | undefined {
+  let credential: Contribution | undefined;
+  let session: Contribution | undefined;
+  for (const c of contributions) {
+    if (c.corroborates === undefined || Math.abs(nowMs - c.timeMs) > withinMs) continue;
+    if (c.corroborates === 'credential') credential = c;
+    else session = c;
+  }
+  return credential && session ? { credential, session } : undefined;
 }
 
 interface EntityRisk {

@@ -93,11 +93,12 @@ export function loadRuleDirectory(dir: string, env: RuleEnv): LoadedRule[] {
   const seen = new Set<string>();
   for (const r of rules) {
     // A signal's responses are the risk policy's, by the entity's risk: a signal never acts alone.
-    if (r.rule.doc.risk && r.rule.doc.responses?.length)
+    // One half of a takeover (`corroborates`) may say what the takeover it completes does.
+    if (r.rule.doc.risk && r.rule.doc.responses?.length && !r.rule.doc.risk.corroborates)
       problems.push({
         file: r.file,
         rule: r.rule.id,
-        message: 'a signal rule (risk) has no responses of its own',
+        message: 'a signal rule (risk) has no responses of its own (only a takeover half may name some)',
       });
     if (seen.has(r.rule.id)) problems.push({ file: r.file, rule: r.rule.id, message: 'duplicate rule id' });
     seen.add(r.rule.id);

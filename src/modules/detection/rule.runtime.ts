@@ -158,6 +158,13 @@ export function validTimeZone(tz: string): boolean {
   }
 }
 
+function seenNetworkAddress(e: VigieEvent): string | undefined {
+  const seen = (e.data?.seen as { networkPrefix?: unknown } | undefined)?.networkPrefix;
+  if (typeof seen !== 'string') return undefined;
+  const slash = seen.indexOf('/');
+  return slash > 0 ? seen.slice(0, slash) : undefined;
+}
+
 /** Virtual fields a rule may read: facts the engine derives from the event and its own data. */
 export function virtualFields(env: RuleEnv, timeZone = 'Europe/Paris'): VirtualFields {
   const clock = localClock(timeZone);
@@ -165,6 +172,10 @@ export function virtualFields(env: RuleEnv, timeZone = 'Europe/Paris'): VirtualF
   return {
     '@country': (e) => env.geo.locate(e.context?.ip)?.country,
     '@asn': (e) => env.geo.locate(e.context?.ip)?.asn,
+    // The network an event came from: its address, or for a session Vigie ended on a change of
+    // network (session.context_changed, which names the network seen, not the address) the first
+    // address of that network.
+    '@seenAsn': (e) => env.geo.locate(e.context?.ip ?? seenNetworkAddress(e))?.asn,
     '@hour': (e) => clock(time(e)).hour,
     '@weekday': (e) => clock(time(e)).weekday,
     '@device': (e) => e.context?.userAgent?.slice(0, 200),

@@ -132,6 +132,12 @@ export const RuleDocument = Type.Object(
           /** Observations of the key before a new value is news (cold start). */
           minHistory: Type.Integer({ minimum: 0, maximum: 100_000 }),
           maxValues: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+          /**
+           * A condition over the detection's search identifiers: every event the detection accepts
+           * teaches the rule its values, but only one matching this condition is reported as new
+           * (e.g. learn an account's networks from its sign-ins, report a session shown from a new one).
+           */
+          reportOn: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })),
         },
         { additionalProperties: false },
       ),
@@ -183,6 +189,10 @@ export const RuleDocument = Type.Object(
      * risk crosses its threshold. `privileged` multiplies the weight for a privileged account,
      * `fresh` for an account created within the last 7 days; `commonAbove` damps a signal that
      * many accounts of the same peer group raise within a day (what everyone does is weak evidence).
+     * `corroborates` names the half of an account takeover the signal is evidence of: `credential`
+     * (someone holding the account's name tried a credential Vigie does not know) or `session` (the
+     * account's session shown from another network or browser). Both halves on one account within
+     * the risk policy's `takeoverWithinMs` raise a takeover alert (risk.ts).
      */
     risk: Type.Optional(
       Type.Object(
@@ -191,6 +201,7 @@ export const RuleDocument = Type.Object(
           privileged: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
           fresh: Type.Optional(Type.Number({ minimum: 0, maximum: 10 })),
           commonAbove: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+          corroborates: Type.Optional(Type.Union([Type.Literal('credential'), Type.Literal('session')])),
         },
         { additionalProperties: false },
       ),

@@ -72,6 +72,7 @@ export class VigieClient {
     url: string,
     headers: Record<string, string>,
     payload: string | undefined,
+    retried = false,
   ): Promise<{ status: number; text: string; cookies: string[] }> {
     return new Promise((resolve, reject) => {
       const req = http.request(
@@ -95,7 +96,13 @@ export class VigieClient {
           res.on('error', reject);
         },
       );
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // A kept-alive connection the server closed just as it was reused: nothing reached Vigie,
+        // the request goes again once on a fresh connection (what Node's documentation advises).
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET')
+          this.#send(method, url, headers, payload, true).then(resolve, reject);
+        else reject(error);
+      });
       req.end(payload);
     });
   }

@@ -154,7 +154,9 @@ export async function prepareWorld(options: {
   let apps: Provisioned;
   let clockAt: number;
   try {
-    apps = await provisionWorld(host, new VigieClient(host.baseUrl, host.origin), world, options.workDir);
+    const client = new VigieClient(host.baseUrl, host.origin);
+    apps = await provisionWorld(host, client, world, options.workDir);
+    client.close();
     Object.assign(phases, apps.phases);
     clockAt = host.clock.now().getTime();
   } finally {
@@ -210,9 +212,9 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
     existing: prepared.identity,
     ...(options.port !== undefined ? { port: options.port } : {}),
   });
+  const client = new VigieClient(host.baseUrl, host.origin);
   try {
     await options.onStarted?.(host);
-    const client = new VigieClient(host.baseUrl, host.origin);
     const provisionStart = Date.now();
     const panelStart = Date.now();
     const rnd = new Random(options.seed).fork('work');
@@ -252,6 +254,7 @@ export async function runSimulation(options: RunOptions): Promise<RunResult> {
       startedAt: WORK_START,
     };
   } finally {
+    client.close();
     if (!options.keepServing) await host.close();
   }
 }

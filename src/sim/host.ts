@@ -144,6 +144,9 @@ function configFor(options: HostOptions, smtpUrl: string) {
     // The simulator stands for the reverse proxy: it tells Vigie each person's address.
     VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',
     VIGIE_HTTP_MAX_CONNECTIONS: '10000',
+    // A reverse proxy keeps its upstream connections open: the simulator's are reused for the whole
+    // run instead of being closed after 5 idle seconds (and raced when reused as Vigie closes them).
+    VIGIE_HTTP_KEEPALIVE_TIMEOUT_MS: '600000',
     VIGIE_LOG_LEVEL: 'silent',
     VIGIE_TOKEN_TTL_ACCOUNT_DAYS: '365',
     VIGIE_TOKEN_TTL_APPLICATION_DAYS: '365',

@@ -59,15 +59,18 @@ export async function enrolPanel(
   );
   const run = options.protect === undefined ? '' : options.protect ? ' (protected)' : ' (unprotected)';
   const bar = progressBar(`enrol passkeys${run}`, members.length, 'people');
-  await mapLimit(
+  const enrolled = await mapLimit(
     members,
     8,
-    async (m) => {
-      const member = await enrolOne(host, client, world, m);
-      if (member) panel.set(m.index, member);
-    },
+    (m) => enrolOne(host, client, world, m),
     (n) => bar.tick(n),
   );
+  // In the members' order, not the order the enrolments ended in: each day's plan draws its random
+  // numbers person by person in the panel's order, so the same seed must give the same order.
+  members.forEach((m, i) => {
+    const member = enrolled[i];
+    if (member) panel.set(m.index, member);
+  });
   bar.finish(`${chosen.size} of ${world.structures.length} structures`);
   return { panel, structures: chosen.size };
 }

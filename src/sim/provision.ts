@@ -68,21 +68,35 @@ async function importLines(
   }
 }
 
-function* followLines(world: World) {
+/**
+ * The follow relations as `vigie import follows` lines, in the order of their subject ids: the same
+ * set of relations whatever the order, but a register sorted on its key is loaded by appending to
+ * the subject indexes instead of inserting at random places in them (at the default scale a random
+ * order loads about half as fast as the import goes on and the indexes outgrow SQLite's page cache).
+ */
+function followLines(world: World) {
   const inCaseload = new Map<number, string>();
   for (const member of world.staff) for (const p of member.caseload) inCaseload.set(p, member.accountId!);
+  const lines: {
+    subjectId: string;
+    organisationId: string;
+    subjectKind: string;
+    relation: string;
+    accountId?: string;
+  }[] = [];
   for (const s of world.structures) {
     for (const p of s.people) {
       const account = s.kind === 'training_organisation' ? undefined : inCaseload.get(p);
-      yield {
-        subjectId: world.people[p],
+      lines.push({
+        subjectId: world.people[p]!,
         organisationId: s.id,
-        subjectKind: world.peopleKind[p],
+        subjectKind: world.peopleKind[p]!,
         relation: s.kind === 'training_organisation' ? 'enrolled' : 'follows',
         ...(account ? { accountId: account } : {}),
-      };
+      });
     }
   }
+  return lines.sort((a, b) => (a.subjectId < b.subjectId ? -1 : a.subjectId > b.subjectId ? 1 : 0));
 }
 
 export async function provisionWorld(

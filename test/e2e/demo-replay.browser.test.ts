@@ -90,8 +90,11 @@ describe.skipIf(skipBrowser || !built)(
         await screen(p, 'demo-overview');
 
         const alertId = (await row.getAttribute('data-alert-id'))!;
-        const alert = run.alerts.find((a) => a.id === alertId);
-        expect(alert?.entity.type).toBe('account');
+        // Read from the API: detection may have raised it after the run listed its alerts.
+        const alert = (await fetch(`${host.baseUrl}/api/v1/alerts/${alertId}`, {
+          headers: { authorization: `Bearer ${host.operatorToken}` },
+        }).then((r) => r.json())) as { entity: { type: string; id: string } };
+        expect(alert.entity.type).toBe('account');
         // The replay moved Vigie's clock two days on: the session it opened has idled out since, so
         // the analyst signs in again with the same passkey, as after a night away.
         await p.goto(`${origin}/console/alerts/${alertId}`);
@@ -109,9 +112,9 @@ describe.skipIf(skipBrowser || !built)(
           }).then((r) => r.json())) as T;
         const lineage = () =>
           api<{ items: Array<{ accountId: string; status: string }> }>(
-            `/api/v1/accounts/${alert!.entity.id}/lineage?limit=100`,
+            `/api/v1/accounts/${alert.entity.id}/lineage?limit=100`,
           );
-        const named = await api<{ status: string }>(`/api/v1/accounts/${alert!.entity.id}`);
+        const named = await api<{ status: string }>(`/api/v1/accounts/${alert.entity.id}`);
         const containable = (status: string) => status === 'active' || status === 'pending_approval';
         const expected =
           (containable(named.status) ? 1 : 0) +
@@ -135,7 +138,7 @@ describe.skipIf(skipBrowser || !built)(
         await screen(p, 'demo-alert');
 
         // The account the alert named and everything below it are contained now.
-        expect((await api<{ status: string }>(`/api/v1/accounts/${alert!.entity.id}`)).status).toBe(
+        expect((await api<{ status: string }>(`/api/v1/accounts/${alert.entity.id}`)).status).toBe(
           'suspended',
         );
         for (const m of (await lineage()).items) expect(['suspended', 'disabled']).toContain(m.status);

@@ -312,6 +312,11 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => outside.page.locator('#lineage').innerText()).toContain(insider.id);
         await expect.poll(() => outside.page.locator('.vigie-lineage canvas').count()).toBeGreaterThan(0);
         await screen(outside.page, 'account');
+        // The insider's page: its passkey and the session it opened to approve, seen by a reader of
+        // its structure's accounts.
+        await outside.page.goto(`${origin}/console/accounts/${insider.id}`);
+        await expect.poll(() => outside.page.locator('#passkeys li').count()).toBe(1);
+        await expect.poll(() => outside.page.locator('#sessions').innerText()).toMatch(/aal\d/);
         expect(outside.problems).toEqual([]);
       },
     );

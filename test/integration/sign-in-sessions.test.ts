@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeScene } from '../helpers/factories.js';
+import { grantRole, issueToken, makeAccount, makeOrganisation, makeScene } from '../helpers/factories.js';
 import {
   call,
   createAccount,
@@ -291,5 +291,44 @@ describe('passkey sign-in and sessions', () => {
       target: { id: account.id },
       data: { count: 1 },
     });
+  });
+
+  it('shows an account’s passkeys and live sessions to whoever may read it, and 404 to anyone else', async () => {
+    const { account, browser } = await enrolled('looked.at@ml.test');
+    const admin = { authorization: `Bearer ${scene.adminToken}` };
+    const keys = await t.app.inject({ url: `/api/v1/accounts/${account.id}/passkeys`, headers: admin });
+    expect(keys.statusCode).toBe(200);
+    expect(keys.json().items).toHaveLength(1);
+    expect(Object.keys(keys.json().items[0])).not.toContain('publicKey');
+    const sessions = await t.app.inject({ url: `/api/v1/accounts/${account.id}/sessions`, headers: admin });
+    expect(sessions.statusCode).toBe(200);
+    expect(sessions.json().items).toHaveLength(1);
+    expect(sessions.json().items[0]).toMatchObject({ current: false, networkPrefix: expect.any(String) });
+    // The account itself sees its own, this session marked current.
+    const own = await call(t, browser, 'GET', `/api/v1/accounts/${account.id}/sessions`);
+    expect(own.json().items[0].current).toBe(true);
+    // A colleague without account.read, and an agent of another structure, learn nothing: 404.
+    const colleague = await enrolled('colleague@ml.test');
+    const elsewhere = await makeOrganisation(t.database.db, {
+      parent: scene.network,
+      kind: 'mission_locale',
+    });
+    const outsider = await makeAccount(t.database.db, {
+      organisationId: elsewhere.id,
+      approvedBy: scene.admin.id,
+    });
+    await grantRole(t.database.db, outsider.id, 'account_manager', elsewhere.id);
+    const outsiderToken = await issueToken(t.database.db, 'account', outsider.id);
+    for (const res of [
+      await call(t, colleague.browser, 'GET', `/api/v1/accounts/${account.id}/passkeys`),
+      await call(t, colleague.browser, 'GET', `/api/v1/accounts/${account.id}/sessions`),
+      await t.app.inject({
+        url: `/api/v1/accounts/${account.id}/sessions`,
+        headers: { authorization: `Bearer ${outsiderToken}` },
+      }),
+    ]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error.code).toBe('ACCOUNT_NOT_FOUND');
+    }
   });
 });

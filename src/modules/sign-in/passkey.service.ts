@@ -3,6 +3,7 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import type { AccountPrincipal } from '../../shared/principal.js';
 import { runCommand, type CommandContext } from '../events/command.js';
 import { findAccount } from '../identity/account.repository.js';
+import { visibleAccount } from '../identity/account.service.js';
 import { isUniqueViolation } from '../identity/identity.errors.js';
 import type { Ceremonies } from './ceremony.service.js';
 import * as repo from './passkey.repository.js';
@@ -207,6 +208,12 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
     return (await repo.listLivePasskeys(deps.db, principal.accountId)).map(presentPasskey);
   }
 
+  /** Another account's passkeys (public facts), for whoever may read that account (else 404). */
+  async function listOf(actor: AccountPrincipal, accountId: string): Promise<Passkey[]> {
+    await visibleAccount(deps.db, actor, accountId);
+    return (await repo.listLivePasskeys(deps.db, accountId)).map(presentPasskey);
+  }
+
   async function ownPasskey(
     ctx: CommandContext,
     principal: AccountPrincipal,
@@ -275,7 +282,7 @@ export function createPasskeyService(deps: SignInDeps, ceremonies: Ceremonies, s
     });
   }
 
-  return { beginRegistration, completeRegistration, listOwn, rename, revoke };
+  return { beginRegistration, completeRegistration, listOwn, listOf, rename, revoke };
 }
 
 export type PasskeyService = ReturnType<typeof createPasskeyService>;

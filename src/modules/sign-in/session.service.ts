@@ -1,5 +1,6 @@
 import type { AccountPrincipal, SessionFacts } from '../../shared/principal.js';
 import { runCommand, type CommandContext, type EventDraft } from '../events/command.js';
+import { visibleAccount } from '../identity/account.service.js';
 import { loadAccountGrants } from '../identity/principal.service.js';
 import type { SignInDeps, RequestFacts } from './sign-in.deps.js';
 import { SIGN_IN_EVENT_ACTOR } from './sign-in.deps.js';
@@ -293,10 +294,20 @@ export function createSessionService(deps: SignInDeps) {
   }
 
   async function listOwn(principal: AccountPrincipal): Promise<SessionView[]> {
-    const rows = await repo.listLiveSessions(deps.db, principal.accountId, deps.clock.now().toISOString());
+    return liveSessions(principal.accountId, principal.session?.id);
+  }
+
+  /** Another account's live sessions, for whoever may read that account (else 404). */
+  async function listOf(actor: AccountPrincipal, accountId: string): Promise<SessionView[]> {
+    await visibleAccount(deps.db, actor, accountId);
+    return liveSessions(accountId, actor.accountId === accountId ? actor.session?.id : undefined);
+  }
+
+  async function liveSessions(accountId: string, currentId: string | undefined): Promise<SessionView[]> {
+    const rows = await repo.listLiveSessions(deps.db, accountId, deps.clock.now().toISOString());
     return rows.map((r) => ({
       id: r.id,
-      current: r.id === principal.session?.id,
+      current: r.id === currentId,
       authLevel: r.auth_level,
       aal: r.aal,
       networkPrefix: r.network_prefix,
@@ -342,6 +353,7 @@ export function createSessionService(deps: SignInDeps) {
     signOut,
     signOutEverywhere,
     listOwn,
+    listOf,
     endForPasskey,
     endForTotp,
     endRotated,

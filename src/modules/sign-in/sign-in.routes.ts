@@ -243,6 +243,31 @@ export function signInRoutes(base: FastifyInstance, deps: SignInRouteDeps): void
     },
     async (request) => ({ items: await deps.sessions.listOwn(requireAccount(request)) }),
   );
+  app.get(
+    '/api/v1/accounts/:id/passkeys',
+    {
+      schema: {
+        tags,
+        summary: 'An account’s passkeys, public facts only (account.read over its organisation)',
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(Passkey) }), ...Errors },
+      },
+    },
+    async (request) => ({ items: await deps.passkeys.listOf(requireAccount(request), request.params.id) }),
+  );
+  app.get(
+    '/api/v1/accounts/:id/sessions',
+    {
+      schema: {
+        tags,
+        summary:
+          'An account’s live sessions: network prefix, browser family, strength (account.read over its organisation)',
+        params: IdParams,
+        response: { 200: Type.Object({ items: Type.Array(Session) }), ...Errors },
+      },
+    },
+    async (request) => ({ items: await deps.sessions.listOf(requireAccount(request), request.params.id) }),
+  );
   app.post(
     '/api/v1/auth/sign-out',
     {

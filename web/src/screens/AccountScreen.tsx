@@ -8,6 +8,7 @@ import { Link } from '../router';
 import { DisclosedRecords } from './AlertInvestigation';
 import { LineageGraph, type LineageNode } from './LineageGraph';
 import { RecentDecisions } from './RecentDecisions';
+import { PasskeyList, SessionTable } from './SignInMethods';
 
 interface Assignment {
   id: string;
@@ -127,6 +128,13 @@ export function AccountScreen({ id }: { id: string }) {
             <p>{t('accounts.noLineage')}</p>
           )
         ) : null}
+      </section>
+      <section aria-labelledby="sign-in-title" className="fr-mt-4w">
+        <h2 id="sign-in-title" className="fr-h4">
+          {t('accounts.signInMethods')}
+        </h2>
+        <PasskeyList url={`/api/v1/accounts/${id}/passkeys`} />
+        <SessionTable url={`/api/v1/accounts/${id}/sessions`} />
       </section>
       <RecentDecisions accountId={id} />
       <DisclosedRecords accountId={id} />

@@ -1,12 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AccessModule } from '../../src/modules/access/index.js';
 import type { DetectionModule } from '../../src/modules/detection/index.js';
-import { seriousViolations } from '../helpers/axe.js';
-import { openPasskeyBrowser, skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
-import { freePort } from '../helpers/free-port.js';
+import { consoleBuilt, consoleSuite, screen } from '../helpers/console-browser.js';
+import { skipBrowser, skipNote } from '../helpers/chromium.js';
 import {
   grantRole,
   issueToken,
@@ -17,8 +13,7 @@ import {
   makeScene,
   makeSubject,
 } from '../helpers/factories.js';
-import { startSmtpSink } from '../helpers/smtp-sink.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 /**
  * An analyst, an agent of a Mission Locale with six people in its caseload, twenty-five people
@@ -63,9 +58,6 @@ async function setWorld(t: TestApp) {
   return { scene, analyst, agent, business, businessToken, own, foreign, manager };
 }
 
-const ARTIFACTS = path.resolve('test-artifacts/console');
-const built = fs.existsSync(path.resolve('web/dist/index.html'));
-
 /**
  * An investigation in the console (Chromium, virtual authenticator): an agent reads six of its own
  * people then asks for twenty-five outside its caseload; the analyst sees the figures on the
@@ -73,49 +65,18 @@ const built = fs.existsSync(path.resolve('web/dist/index.html'));
  * risk alert and reads its evidence as a timeline of signals and the records the account disclosed,
  * then the read-only policies and rules. Every screen passes axe-core and is saved as a screenshot.
  */
-describe.skipIf(skipBrowser || !built)(
-  `the console's investigation screens in Chromium${skipNote}${built ? '' : ' (web/dist not built)'}`,
+describe.skipIf(skipBrowser || !consoleBuilt)(
+  `the console's investigation screens in Chromium${skipNote}${consoleBuilt ? '' : ' (web/dist not built)'}`,
   () => {
-    let t: TestApp;
-    let sink: Awaited<ReturnType<typeof startSmtpSink>>;
-    let origin = '';
-    const contexts: BrowserContext[] = [];
-    let world: Awaited<ReturnType<typeof setWorld>>;
-
-    beforeAll(async () => {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      sink = await startSmtpSink();
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin } });
-      world = await setWorld(t);
-      await t.container.start();
-      await t.app.listen({ host: '127.0.0.1', port });
-    });
-    afterAll(async () => {
-      for (const c of contexts) await c.close();
-      await t?.close();
-      await sink?.close();
-    });
-
-    async function open(): Promise<PasskeyBrowser> {
-      const browser = await openPasskeyBrowser();
-      contexts.push(browser.context);
-      return browser;
-    }
-
-    async function screen(page: Page, name: string): Promise<void> {
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-    }
+    const { suite: s, open } = consoleSuite(setWorld);
 
     const read = (recordId: string) =>
-      t.app.inject({
+      s.t.app.inject({
         method: 'POST',
         url: '/access/v1/evaluation',
-        headers: { authorization: `Bearer ${world.businessToken}` },
+        headers: { authorization: `Bearer ${s.world.businessToken}` },
         payload: {
-          subject: { type: 'account', id: world.agent.id },
+          subject: { type: 'account', id: s.world.agent.id },
           action: { name: 'read' },
           resource: { type: 'record', id: recordId },
         },
@@ -125,15 +86,17 @@ describe.skipIf(skipBrowser || !built)(
       'shows the disclosure figures, the risk timeline and disclosed records of an alert, and the policies',
       { timeout: 150_000 },
       async () => {
-        const { scene, analyst, agent, own, foreign } = world;
+        const { scene, analyst, agent, own, foreign } = s.world;
         for (const id of own) expect((await read(id)).json<{ decision: boolean }>().decision).toBe(true);
         for (const id of foreign) {
           expect((await read(id)).json<{ decision: boolean }>().decision).toBe(false);
-          t.clock.advance(5_000);
+          s.t.clock.advance(5_000);
         }
-        await (t.container.modules.find((m) => m.name === 'access') as AccessModule).service.flush();
-        await (t.container.modules.find((m) => m.name === 'detection') as DetectionModule).service.settled();
-        const alerts = await t.app.inject({
+        await (s.t.container.modules.find((m) => m.name === 'access') as AccessModule).service.flush();
+        await (
+          s.t.container.modules.find((m) => m.name === 'detection') as DetectionModule
+        ).service.settled();
+        const alerts = await s.t.app.inject({
           url: `/api/v1/alerts?entityId=${agent.id}`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });
@@ -142,19 +105,19 @@ describe.skipIf(skipBrowser || !built)(
           .items.find((a) => a.ruleId === 'vigie.risk.account');
         expect(riskAlert, JSON.stringify(alerts.json())).toBeDefined();
 
-        const reissued = await t.app.inject({
+        const reissued = await s.t.app.inject({
           method: 'POST',
           url: `/api/v1/accounts/${analyst.id}/enrolment-link`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });
         expect(reissued.statusCode).toBe(202);
         const { page, problems } = await open();
-        await page.goto((await sink.linkFor('analyst@op.test')).url);
+        await page.goto((await s.sink.linkFor('analyst@op.test')).url);
         await page.locator('#enrol-button').click();
-        await page.waitForURL(`${origin}/account`);
+        await page.waitForURL(`${s.origin}/account`);
 
         // The overview: records per hour, denials by reason, the agent at the top with its window.
-        await page.goto(`${origin}/console/`);
+        await page.goto(`${s.origin}/console/`);
         await expect.poll(() => page.locator('#denials').innerText()).toContain('hors du portefeuille');
         await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(agent.id);
         expect(await page.locator('#top-accounts').innerText()).toMatch(/6 \/ 300/);
@@ -165,7 +128,7 @@ describe.skipIf(skipBrowser || !built)(
         await screen(page, 'overview-disclosures');
 
         // The alert: its evidence as a timeline of signals, and the six records the agent disclosed.
-        await page.goto(`${origin}/console/alerts/${riskAlert!.id}`);
+        await page.goto(`${s.origin}/console/alerts/${riskAlert!.id}`);
         await expect
           .poll(() => page.locator('#timeline').innerText(), { timeout: 15_000 })
           .toContain('vigie.out-of-caseload-denials');
@@ -184,12 +147,12 @@ describe.skipIf(skipBrowser || !built)(
         await page.locator('#act-freeze-org').click();
         await page.waitForURL(/\/step-up\?return=/);
         await page.locator('#step-up-button').click();
-        await page.waitForURL(`${origin}/console/alerts/${riskAlert!.id}`);
+        await page.waitForURL(`${s.origin}/console/alerts/${riskAlert!.id}`);
         await page.locator('#act-freeze-org').click();
         await expect.poll(() => page.locator('#act-result').innerText()).toContain('Fait');
         await expect.poll(() => page.locator('#alert-organisation').innerText()).toContain('gelé');
         expect(await page.locator('#act-unfreeze-org').count()).toBe(1);
-        const budget = await t.app.inject({
+        const budget = await s.t.app.inject({
           url: `/api/v1/access/budgets/organisation/${scene.structure.id}`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });
@@ -198,7 +161,7 @@ describe.skipIf(skipBrowser || !built)(
 
         // Policies and rules, read-only, reached from the menu.
         await page.getByRole('link', { name: 'Politiques et règles', exact: true }).click();
-        await page.waitForURL(`${origin}/console/policies`);
+        await page.waitForURL(`${s.origin}/console/policies`);
         await expect.poll(() => page.locator('#policy-version').innerText()).toMatch(/^sha256:/);
         await expect.poll(() => page.locator('#budgets-roles').innerText()).toContain('agent');
         expect(await page.locator('#budgets-roles').innerText()).toMatch(/150\s+300/);
@@ -214,7 +177,7 @@ describe.skipIf(skipBrowser || !built)(
 
         // The organisation tree with partner status, and the privileged-account inventory.
         await page.getByRole('link', { name: 'Organisations', exact: true }).click();
-        await page.waitForURL(`${origin}/console/organisations`);
+        await page.waitForURL(`${s.origin}/console/organisations`);
         await expect
           .poll(() => page.locator('#organisation-tree').innerText())
           .toContain('Mission Locale de Test');
@@ -223,7 +186,7 @@ describe.skipIf(skipBrowser || !built)(
             page.locator(`#organisation-tree [data-organisation="${scene.structure.id}"]`).innerText(),
           )
           .toMatch(/consultations gelées/i);
-        await expect.poll(() => page.locator('#inventory').innerText()).toContain(world.manager.id);
+        await expect.poll(() => page.locator('#inventory').innerText()).toContain(s.world.manager.id);
         expect(await page.locator('#inventory').innerText()).toContain('account_manager');
         await screen(page, 'organisations');
 
@@ -239,23 +202,23 @@ describe.skipIf(skipBrowser || !built)(
       'lets an account manager create colleagues’ accounts, see them pending and its quotas, and explains the quota refusal',
       { timeout: 150_000 },
       async () => {
-        const { scene, manager } = world;
-        const reissued = await t.app.inject({
+        const { scene, manager } = s.world;
+        const reissued = await s.t.app.inject({
           method: 'POST',
           url: `/api/v1/accounts/${manager.id}/enrolment-link`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });
         expect(reissued.statusCode).toBe(202);
         const { page, problems } = await open();
-        await page.goto((await sink.linkFor('manager@ml.test')).url);
+        await page.goto((await s.sink.linkFor('manager@ml.test')).url);
         await page.locator('#enrol-button').click();
-        await page.waitForURL(`${origin}/account`);
+        await page.waitForURL(`${s.origin}/account`);
 
         // Its overview: no alert (it may not read them), its own structure's figures against its budget.
-        await page.goto(`${origin}/console/`);
+        await page.goto(`${s.origin}/console/`);
         await expect.poll(() => page.locator('#disclosure-stats').innerText()).toContain('votre périmètre');
         expect(await page.locator('main').innerText()).toContain('n’a pas accès aux alertes');
-        await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(world.agent.id);
+        await expect.poll(() => page.locator('#top-accounts').innerText()).toContain(s.world.agent.id);
         expect(await page.locator('#top-organisations').innerText()).toContain('Mission Locale de Test');
         expect(await page.locator('#top-organisations').innerText()).toMatch(/gelé/i);
         expect(await page.locator('#structure-budget').innerText()).toMatch(
@@ -263,7 +226,7 @@ describe.skipIf(skipBrowser || !built)(
         );
         await screen(page, 'overview-manager');
         await page.getByRole('link', { name: 'Administration déléguée', exact: true }).click();
-        await page.waitForURL(`${origin}/console/delegation`);
+        await page.waitForURL(`${s.origin}/console/delegation`);
         await expect.poll(() => page.locator('#quotas').innerText()).toContain('0 sur 5');
         // The menu reflects its rights: no journal for an account manager.
         expect(await page.getByRole('link', { name: 'Journal', exact: true }).count()).toBe(0);
@@ -292,7 +255,7 @@ describe.skipIf(skipBrowser || !built)(
         await expect.poll(() => page.locator('#create-result').innerText()).toContain('Quota atteint');
         expect(await page.locator('#create-result').innerText()).toContain('Faites approuver');
         await screen(page, 'delegation');
-        const refused = await t.app.inject({
+        const refused = await s.t.app.inject({
           url: `/api/v1/accounts?createdBy=${manager.id}&limit=10`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
         });

@@ -1,11 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import type { DetectionModule } from '../../src/modules/detection/index.js';
-import { seriousViolations } from '../helpers/axe.js';
-import { openPasskeyBrowser, skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
-import { freePort } from '../helpers/free-port.js';
+import { consoleBuilt, consoleSuite, screen } from '../helpers/console-browser.js';
+import { skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
 import {
   grantRole,
   issueToken,
@@ -15,8 +12,7 @@ import {
   makeSubject,
 } from '../helpers/factories.js';
 import { eventsOf } from '../helpers/sign-in-scene.js';
-import { startSmtpSink } from '../helpers/smtp-sink.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 /** An analyst of the operator, an agent of a partner structure, an ingesting application, a decoy record. */
 async function setWorld(t: TestApp) {
@@ -59,9 +55,6 @@ async function setWorld(t: TestApp) {
   return { scene, analyst, agent, appToken, decoy, manager, managerToken, insider, approver };
 }
 
-const ARTIFACTS = path.resolve('test-artifacts/console');
-const built = fs.existsSync(path.resolve('web/dist/index.html'));
-
 /**
  * The console (web/, served under /console) in Debian's Chromium with a virtual authenticator: an
  * analyst enrolled from the mailed link opens the console with its session cookie, sees an alert
@@ -69,45 +62,13 @@ const built = fs.existsSync(path.resolve('web/dist/index.html'));
  * (through /step-up and back), verifies an inclusion proof of the journal, and sees its own
  * sessions. Every screen is checked with axe-core and saved as a screenshot.
  */
-describe.skipIf(skipBrowser || !built)(
-  `the console in Chromium${skipNote}${built ? '' : ' (web/dist not built)'}`,
+describe.skipIf(skipBrowser || !consoleBuilt)(
+  `the console in Chromium${skipNote}${consoleBuilt ? '' : ' (web/dist not built)'}`,
   () => {
-    let t: TestApp;
-    let sink: Awaited<ReturnType<typeof startSmtpSink>>;
-    let origin = '';
-    const contexts: BrowserContext[] = [];
-    let world: Awaited<ReturnType<typeof setWorld>>;
-
-    beforeAll(async () => {
-      fs.mkdirSync(ARTIFACTS, { recursive: true });
-      sink = await startSmtpSink();
-      const port = await freePort();
-      origin = `http://localhost:${port}`;
-      t = await createTestApp({ env: { VIGIE_SMTP_URL: sink.url, VIGIE_ORIGIN: origin } });
-      world = await setWorld(t);
-      // Detection reads the decoy records when it starts: the scene comes first.
-      await t.container.start();
-      await t.app.listen({ host: '127.0.0.1', port });
-    });
-    afterAll(async () => {
-      for (const c of contexts) await c.close();
-      await t?.close();
-      await sink?.close();
-    });
-
-    async function open(): Promise<PasskeyBrowser> {
-      const browser = await openPasskeyBrowser();
-      contexts.push(browser.context);
-      return browser;
-    }
-
-    async function screen(page: Page, name: string): Promise<void> {
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-    }
+    const { suite: s, open } = consoleSuite(setWorld);
 
     it('serves the built files under a strict CSP, with the SPA fallback and 404 for a missing asset', async () => {
-      const page = await t.app.inject({ url: '/console/alerts/abc' });
+      const page = await s.t.app.inject({ url: '/console/alerts/abc' });
       expect(page.statusCode).toBe(200);
       expect(page.headers['content-type']).toContain('text/html');
       const csp = String(page.headers['content-security-policy']);
@@ -115,17 +76,17 @@ describe.skipIf(skipBrowser || !built)(
       expect(csp).not.toContain('unsafe-inline');
       expect(csp).toContain("frame-ancestors 'none'");
       expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
-      expect((await t.app.inject({ url: '/console/assets/nothing-here.js' })).statusCode).toBe(404);
-      expect((await t.app.inject({ url: '/console' })).headers.location).toBe('/console/');
+      expect((await s.t.app.inject({ url: '/console/assets/nothing-here.js' })).statusCode).toBe(404);
+      expect((await s.t.app.inject({ url: '/console' })).headers.location).toBe('/console/');
     });
 
     it(
       'signs in with a passkey, shows an alert live, undoes and suspends the lineage through step-up, verifies the journal',
       { timeout: 150_000 },
       async () => {
-        const db = t.database.db;
-        const { scene, analyst, agent, appToken, decoy } = world;
-        const reissued = await t.app.inject({
+        const db = s.t.database.db;
+        const { scene, analyst, agent, appToken, decoy } = s.world;
+        const reissued = await s.t.app.inject({
           method: 'POST',
           url: `/api/v1/accounts/${analyst.id}/enrolment-link`,
           headers: { authorization: `Bearer ${scene.adminToken}` },
@@ -134,22 +95,22 @@ describe.skipIf(skipBrowser || !built)(
 
         const { page, problems } = await open();
         // Not signed in: the console sends the person to Vigie's passkey sign-in, and back.
-        await page.goto(`${origin}/console/`);
+        await page.goto(`${s.origin}/console/`);
         await page.waitForURL(/\/sign-in\?return=%2Fconsole%2F$/);
 
-        const link = await sink.linkFor('analyst@op.test');
+        const link = await s.sink.linkFor('analyst@op.test');
         await page.goto(link.url);
         await page.locator('#enrol-button').click();
-        await page.waitForURL(`${origin}/account`);
+        await page.waitForURL(`${s.origin}/account`);
 
-        const shown = await page.goto(`${origin}/console/`);
+        const shown = await page.goto(`${s.origin}/console/`);
         expect(shown!.headers()['content-security-policy']).toContain("script-src 'self'");
         await expect.poll(() => page.locator('main h1').innerText()).toBe('Vue d’ensemble de la sécurité');
         await expect.poll(() => page.locator('#live-status').textContent()).toContain('connecté');
         await expect.poll(() => page.locator('#journal-size').innerText()).toMatch(/^\d+$/);
 
         // A decoy record read by the agent: the alert comes over the stream, without a reload.
-        const ingested = await t.app.inject({
+        const ingested = await s.t.app.inject({
           method: 'POST',
           url: '/api/v1/events',
           headers: { authorization: `Bearer ${appToken}` },
@@ -157,7 +118,7 @@ describe.skipIf(skipBrowser || !built)(
             {
               class_uid: 6003,
               activity_id: 2,
-              time: t.clock.now().getTime(),
+              time: s.t.clock.now().getTime(),
               metadata: { uid: 'console-evt-1' },
               status_id: 1,
               actor: { user: { uid: agent.id, org: { uid: scene.structure.id } } },
@@ -167,7 +128,9 @@ describe.skipIf(skipBrowser || !built)(
           ],
         });
         expect(ingested.statusCode).toBe(200);
-        await (t.container.modules.find((m) => m.name === 'detection') as DetectionModule).service.settled();
+        await (
+          s.t.container.modules.find((m) => m.name === 'detection') as DetectionModule
+        ).service.settled();
         const row = page.locator('#live-alerts [data-alert-id]').first();
         await row.waitFor({ timeout: 15_000 });
         await screen(page, 'overview');
@@ -180,7 +143,7 @@ describe.skipIf(skipBrowser || !built)(
 
         const alertId = await row.getAttribute('data-alert-id');
         await row.click();
-        await page.waitForURL(`${origin}/console/alerts/${alertId}`);
+        await page.waitForURL(`${s.origin}/console/alerts/${alertId}`);
         await expect.poll(() => page.locator('main h1').innerText()).toContain('Alerte');
         // The rule suspended the agent on its own: the page offers to undo it.
         const undo = page.getByRole('button', { name: /Annuler suspend/ });
@@ -192,7 +155,7 @@ describe.skipIf(skipBrowser || !built)(
         // A privileged act needs a fresh passkey confirmation: /step-up, then back to the alert.
         await page.waitForURL(/\/step-up\?return=/);
         await page.locator('#step-up-button').click();
-        await page.waitForURL(`${origin}/console/alerts/${alertId}`);
+        await page.waitForURL(`${s.origin}/console/alerts/${alertId}`);
         await expect
           .poll(() => page.locator('#reason').inputValue())
           .toBe('Lecture d’un dossier leurre confirmée par le SOC');
@@ -202,7 +165,7 @@ describe.skipIf(skipBrowser || !built)(
           .poll(
             async () =>
               (
-                await t.app.inject({
+                await s.t.app.inject({
                   url: `/api/v1/accounts/${agent.id}`,
                   headers: { authorization: `Bearer ${scene.adminToken}` },
                 })
@@ -212,12 +175,12 @@ describe.skipIf(skipBrowser || !built)(
 
         await page.locator('#act-suspend-lineage').click();
         await expect.poll(() => page.locator('#act-result').innerText()).toMatch(/compte(s)? suspendu/);
-        const suspended = await eventsOf(t, 'account.suspended');
+        const suspended = await eventsOf(s.t, 'account.suspended');
         expect(suspended.some((e) => e.actor.id === analyst.id)).toBe(true);
 
         // Journal: the inclusion proof of the analyst's sign-in, recomputed in the browser.
         await page.getByRole('link', { name: 'Journal', exact: true }).click();
-        await page.waitForURL(`${origin}/console/journal`);
+        await page.waitForURL(`${s.origin}/console/journal`);
         await expect.poll(() => page.locator('#checkpoint-size').innerText()).toMatch(/^\d+$/);
         const signIn = await db
           .selectFrom('events')
@@ -251,27 +214,27 @@ describe.skipIf(skipBrowser || !built)(
 
     /** Enrols the account from the link mailed to it, in a fresh browser, and returns that browser. */
     async function enrolled(accountId: string, email: string): Promise<PasskeyBrowser> {
-      const reissued = await t.app.inject({
+      const reissued = await s.t.app.inject({
         method: 'POST',
         url: `/api/v1/accounts/${accountId}/enrolment-link`,
-        headers: { authorization: `Bearer ${world.scene.adminToken}` },
+        headers: { authorization: `Bearer ${s.world.scene.adminToken}` },
       });
       expect(reissued.statusCode).toBe(202);
       const browser = await open();
-      await browser.page.goto((await sink.linkFor(email)).url);
+      await browser.page.goto((await s.sink.linkFor(email)).url);
       await browser.page.locator('#enrol-button').click();
-      await browser.page.waitForURL(`${origin}/account`);
+      await browser.page.waitForURL(`${s.origin}/account`);
       return browser;
     }
 
     /** Clicks Approve on the pending account's row, through /step-up and back the first time. */
     async function approve(page: Page, email: string): Promise<string> {
-      await page.goto(`${origin}/console/accounts`);
+      await page.goto(`${s.origin}/console/accounts`);
       const button = page.locator(`[data-approve="${email}"]`);
       await button.click();
       await page.waitForURL(/\/step-up\?return=%2Fconsole%2Faccounts$/);
       await page.locator('#step-up-button').click();
-      await page.waitForURL(`${origin}/console/accounts`);
+      await page.waitForURL(`${s.origin}/console/accounts`);
       await page.locator(`[data-approve="${email}"]`).click();
       await expect.poll(() => page.locator('#approve-result').innerText()).not.toBe('');
       return page.locator('#approve-result').innerText();
@@ -281,12 +244,12 @@ describe.skipIf(skipBrowser || !built)(
       'refuses, with the four-eyes rule explained, an approval by the creator’s lineage, then approves from outside it',
       { timeout: 150_000 },
       async () => {
-        const { manager, managerToken, insider, approver } = world;
-        const created = await t.app.inject({
+        const { manager, managerToken, insider, approver } = s.world;
+        const created = await s.t.app.inject({
           method: 'POST',
           url: '/api/v1/accounts',
           headers: { authorization: `Bearer ${managerToken}` },
-          payload: { organisationId: world.scene.structure.id, email: 'newcomer@ml.test', kind: 'human' },
+          payload: { organisationId: s.world.scene.structure.id, email: 'newcomer@ml.test', kind: 'human' },
         });
         expect(created.statusCode).toBe(201);
         expect(created.json<{ status: string }>().status).toBe('pending_approval');
@@ -301,20 +264,20 @@ describe.skipIf(skipBrowser || !built)(
 
         const outside = await enrolled(approver.id, 'approver@ml.test');
         expect(await approve(outside.page, 'newcomer@ml.test')).toContain('newcomer@ml.test approuvé');
-        const account = await t.app.inject({
+        const account = await s.t.app.inject({
           url: `/api/v1/accounts/${created.json<{ id: string }>().id}`,
-          headers: { authorization: `Bearer ${world.scene.adminToken}` },
+          headers: { authorization: `Bearer ${s.world.scene.adminToken}` },
         });
         expect(account.json<{ status: string }>().status).toBe('active');
 
         // The manager's page: roles and the lineage graph (the insider and the newcomer it created).
-        await outside.page.goto(`${origin}/console/accounts/${manager.id}`);
+        await outside.page.goto(`${s.origin}/console/accounts/${manager.id}`);
         await expect.poll(() => outside.page.locator('#lineage').innerText()).toContain(insider.id);
         await expect.poll(() => outside.page.locator('.vigie-lineage canvas').count()).toBeGreaterThan(0);
         await screen(outside.page, 'account');
         // The insider's page: its passkey and the session it opened to approve, seen by a reader of
         // its structure's accounts.
-        await outside.page.goto(`${origin}/console/accounts/${insider.id}`);
+        await outside.page.goto(`${s.origin}/console/accounts/${insider.id}`);
         await expect.poll(() => outside.page.locator('#passkeys li').count()).toBe(1);
         await expect.poll(() => outside.page.locator('#sessions').innerText()).toMatch(/aal\d/);
         expect(outside.problems).toEqual([]);

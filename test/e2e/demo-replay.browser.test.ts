@@ -8,13 +8,11 @@ import { defaultWorkDir } from '../../src/sim/demo.js';
 import { runSimulation, type RunResult } from '../../src/sim/engine.js';
 import type { VigieHost } from '../../src/sim/host.js';
 import { loadScenarioDirectory } from '../../src/sim/scenario.js';
-import { seriousViolations } from '../helpers/axe.js';
+import { CONSOLE_ARTIFACTS, consoleBuilt, screen } from '../helpers/console-browser.js';
 import { openPasskeyBrowser, skipBrowser, skipNote, type PasskeyBrowser } from '../helpers/chromium.js';
 import { freePort } from '../helpers/free-port.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
-const ARTIFACTS = path.resolve('test-artifacts/console');
-const built = fs.existsSync(path.resolve('web/dist/index.html'));
 
 /**
  * What `npm run demo` ends on, small: the simulator replays the December 2025 scenario (a Mission
@@ -23,8 +21,8 @@ const built = fs.existsSync(path.resolve('web/dist/index.html'));
  * prints; the alert the attack raises arrives on the overview over the live stream, without a
  * reload; from the alert the analyst suspends the account's lineage through a passkey step-up.
  */
-describe.skipIf(skipBrowser || !built)(
-  `the demo's replay watched in the console${skipNote}${built ? '' : ' (web/dist not built)'}`,
+describe.skipIf(skipBrowser || !consoleBuilt)(
+  `the demo's replay watched in the console${skipNote}${consoleBuilt ? '' : ' (web/dist not built)'}`,
   () => {
     let browser: PasskeyBrowser | undefined;
     let run: RunResult | undefined;
@@ -35,16 +33,11 @@ describe.skipIf(skipBrowser || !built)(
       if (work) fs.rmSync(work, { recursive: true, force: true });
     });
 
-    async function screen(page: Page, name: string): Promise<void> {
-      expect(await seriousViolations(page)).toEqual([]);
-      await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-    }
-
     it(
       'shows the replayed incident’s alert live and suspends the lineage from it',
       { timeout: 420_000 },
       async () => {
-        fs.mkdirSync(ARTIFACTS, { recursive: true });
+        fs.mkdirSync(CONSOLE_ARTIFACTS, { recursive: true });
         const parent = path.dirname(defaultWorkDir(os.tmpdir()));
         work = fs.mkdtempSync(path.join(parent === '/dev/shm' ? parent : os.tmpdir(), 'vigie-demo-e2e-'));
         const december = loadScenarioDirectory(path.join(root, 'scenarios')).find(

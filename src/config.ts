@@ -49,6 +49,12 @@ export interface Config {
   };
   readonly policyDir: string;
   readonly rulesDir: string;
+  /**
+   * Whether risk alerts run their graduated responses (step-up, revoke, suspend, group freezes).
+   * `VIGIE_RISK_RESPONSES=off` keeps every alert and runs none of them: tuning a new pack on live
+   * traffic, or the simulator's unprotected run. Responses a rule declares are the rule's business.
+   */
+  readonly riskResponses: boolean;
   /** Where alerts are forwarded besides the API and live stream; both optional. */
   readonly alerts: {
     readonly webhook?: { readonly url: string; readonly secret: string };
@@ -157,6 +163,14 @@ function journalKey(raw: string | undefined): Buffer | undefined {
     throw new ConfigError('VIGIE_JOURNAL_KEY', 'expected the base64 of a 32-byte Ed25519 private key');
   }
   return seed;
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError(name, 'expected on or off');
 }
 
 function alertTargets(env: Env): Config['alerts'] {
@@ -285,6 +299,7 @@ export function parseConfig(env: Env = process.env): Config {
     alertStream: alertStreamLimits(env),
     policyDir: env.VIGIE_POLICY_DIR ?? 'policies',
     rulesDir: env.VIGIE_RULES_DIR ?? 'rules',
+    riskResponses: onOff(env, 'VIGIE_RISK_RESPONSES', true),
     alerts: alertTargets(env),
     http: httpLimits(env),
     authThrottle: authThrottle(env),

@@ -140,6 +140,8 @@ function configFor(options: HostOptions, smtpUrl: string) {
     VIGIE_RULES_DIR: rulesDir,
     VIGIE_SMTP_URL: smtpUrl,
     VIGIE_ORIGIN: originOf(options),
+    // Unprotected: risk alerts are raised but run no response (the rules' own were stripped above).
+    ...(options.protect ? {} : { VIGIE_RISK_RESPONSES: 'off' }),
     VIGIE_RP_ID: 'localhost',
     // The simulator stands for the reverse proxy: it tells Vigie each person's address.
     VIGIE_HTTP_TRUST_PROXY: '127.0.0.1',

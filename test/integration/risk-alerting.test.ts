@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DetectionModule } from '../../src/modules/detection/index.js';
+import { parseConfig } from '../../src/config.js';
 import { RISK_RULES } from '../../src/modules/detection/risk.service.js';
 import { grantRole, issueToken, makeAccount, makeOrganisation } from '../helpers/factories.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
@@ -219,5 +220,46 @@ describe('risk-based alerting and graduated responses', () => {
       .execute();
     expect(unfrozen).toHaveLength(1);
     await enrolled();
+  });
+});
+
+describe('risk alerts without their responses (VIGIE_RISK_RESPONSES=off)', () => {
+  let t: TestApp;
+  let s: Awaited<ReturnType<typeof makeAccessScene>>;
+  let far: string[];
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { VIGIE_RISK_RESPONSES: 'off' } });
+    s = await makeAccessScene(t);
+    far = await seedPeople(t.database.db, 'far', 10, { organisationId: s.mlB.id });
+    await t.container.start();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('raises the same alert and runs no response: the advisor keeps reading', async () => {
+    const context = { auth_level: 'phishing_resistant', ip: '90.0.0.7' };
+    for (const id of far) await evaluate(t, s.businessToken, read(s.advisor.id, id, context));
+    await settle(t);
+    const alerts = (
+      await t.app.inject({
+        url: `/api/v1/alerts?ruleId=${RISK_RULES.account.id}`,
+        headers: auth(s.adminToken),
+      })
+    ).json().items as Array<{ id: string; entity: { id: string } }>;
+    const alert = alerts.find((a) => a.entity.id === s.advisor.id);
+    expect(alert).toBeDefined();
+    const responses = await t.app.inject({
+      url: `/api/v1/alerts/${alert!.id}/responses`,
+      headers: auth(s.adminToken),
+    });
+    expect(responses.json().items).toEqual([]);
+    const next = await evaluate(t, s.businessToken, read(s.advisor.id, s.ownPeople[1]!, context));
+    expect(next.json().decision).toBe(true);
+  });
+
+  it('refuses a value other than on or off', () => {
+    expect(() => parseConfig({ VIGIE_RISK_RESPONSES: 'no' })).toThrow(/VIGIE_RISK_RESPONSES/);
   });
 });

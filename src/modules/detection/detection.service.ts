@@ -12,7 +12,7 @@ import { GeoLocator } from './geo.locator.js';
 import { createResponseService, type ResponseActions, type ResponseSpec } from './response.service.js';
 import type { Bilingual } from './explain.js';
 import type { RiskPolicy } from './risk.js';
-import { createRiskService } from './risk.service.js';
+import { createRiskService, RISK_RULES } from './risk.service.js';
 import { loadRuleDirectory, RuleSetError, type LoadedRule } from './rule.loader.js';
 import type { Finding } from './rule.runtime.js';
 import { runCommand } from '../events/command.js';
@@ -92,11 +92,20 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
    */
   async function handle(finding: Finding): Promise<void> {
     if (finding.rule.doc.risk) {
-      for (const r of await risk.observe(finding)) await raise(r.finding, r.responses, r.why, true);
+      for (const r of await risk.observe(finding)) await raise(r.finding, riskResponses(r), r.why, true);
       return;
     }
     if (!(await raise(finding, finding.rule.doc.responses ?? [], undefined, false))) return;
-    for (const r of await risk.alerted(finding)) await raise(r.finding, r.responses, r.why, true);
+    for (const r of await risk.alerted(finding)) await raise(r.finding, riskResponses(r), r.why, true);
+  }
+
+  /**
+   * The graduated responses of a risk alert, unless VIGIE_RISK_RESPONSES=off; a takeover's come
+   * from its rules' own `responses:`, which a pack without responses does not have.
+   */
+  function riskResponses(r: { finding: Finding; responses: readonly ResponseSpec[] }) {
+    if (deps.config.riskResponses || r.finding.rule.id === RISK_RULES.takeover.id) return r.responses;
+    return [];
   }
 
   /**

@@ -182,6 +182,21 @@ describe.skipIf(skipBrowser || !consoleBuilt)(
         await page.getByRole('link', { name: 'Journal', exact: true }).click();
         await page.waitForURL(`${s.origin}/console/journal`);
         await expect.poll(() => page.locator('#checkpoint-size').innerText()).toMatch(/^\d+$/);
+        // The checkpoint's Ed25519 signature, checked in the browser against the verifier key.
+        await page.locator('#signature-button').click();
+        await expect
+          .poll(() => page.locator('#signature-result').innerText())
+          .toContain('Signature vérifiée');
+        // A checkpoint whose root was altered on the way does not verify.
+        await page.route('**/api/v1/journal/checkpoint', async (route) => {
+          const res = await route.fetch();
+          const [origin, size, root, ...rest] = (await res.text()).split('\n');
+          const flipped = (root!.startsWith('A') ? 'B' : 'A') + root!.slice(1);
+          await route.fulfill({ response: res, body: [origin, size, flipped, ...rest].join('\n') });
+        });
+        await page.locator('#signature-button').click();
+        await expect.poll(() => page.locator('#signature-result').innerText()).toContain('bad_signature');
+        await page.unroute('**/api/v1/journal/checkpoint');
         const signIn = await db
           .selectFrom('events')
           .select('id')

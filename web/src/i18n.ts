@@ -78,7 +78,12 @@ const fr = {
     verified:
       'Vérifié : l’événement n° {{index}} est inclus dans l’arbre de taille {{size}} (racine recalculée identique).',
     mismatch:
-      'Échec : la racine recalculée ne correspond pas au point de contrôle. Signalez-le à l’équipe sécurité.',
+      'Échec : la racine recalculée ne correspond pas au point de contrôle, ou sa signature ne se vérifie pas. Signalez-le à l’équipe sécurité.',
+    checkSignature: 'Vérifier la signature du point de contrôle',
+    signatureOk:
+      'Signature vérifiée dans ce navigateur : le point de contrôle de taille {{size}} est signé par la clé {{name}}.',
+    signatureBad:
+      'Échec de la vérification de la signature ({{problem}}) : ne vous fiez pas à ce point de contrôle et signalez-le à l’équipe sécurité.',
   },
   accounts: {
     title: 'Comptes',
@@ -228,7 +233,13 @@ const en: typeof fr = {
     lookup: 'Look up the proof',
     verified:
       'Verified: event #{{index}} is included in the tree of size {{size}} (recomputed root matches).',
-    mismatch: 'Failed: the recomputed root does not match the checkpoint. Report it to the security team.',
+    mismatch:
+      'Failed: the recomputed root does not match the checkpoint, or its signature does not verify. Report it to the security team.',
+    checkSignature: 'Verify the checkpoint’s signature',
+    signatureOk:
+      'Signature verified in this browser: the checkpoint of size {{size}} is signed by the key {{name}}.',
+    signatureBad:
+      'The signature does not verify ({{problem}}): do not rely on this checkpoint and report it to the security team.',
   },
   accounts: {
     title: 'Accounts',

@@ -7,6 +7,7 @@ import { useTranslation } from 'react-i18next';
 import { get, isForbidden, parseCheckpoint } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
 import { rootFromInclusion } from '../merkle';
+import { verifyCheckpoint } from '../signed-note';
 
 interface Inclusion {
   leafIndex: number;
@@ -32,9 +33,18 @@ export function JournalScreen() {
     queryKey: ['journal', 'key'],
     queryFn: () => get<{ name: string; verifierKey: string }>('/api/v1/journal/verifier-key'),
   });
+  /** The latest checkpoint, its signature checked here against the verifier key. */
+  const signed = async () => {
+    const cp = parseCheckpoint(await get<string>('/api/v1/journal/checkpoint'));
+    const vkey = await get<{ verifierKey: string }>('/api/v1/journal/verifier-key');
+    return { cp, signature: await verifyCheckpoint(cp.note, vkey.verifierKey) };
+  };
+  const signature = useMutation({ mutationFn: signed });
   const verify = useMutation({
     mutationFn: async (id: string) => {
-      const cp = parseCheckpoint(await get<string>('/api/v1/journal/checkpoint'));
+      // The proof is checked against a checkpoint whose signature verified, or not at all.
+      const { cp, signature: sig } = await signed();
+      if (!sig.ok) return { proof: undefined, ok: false };
       const proof = await get<Inclusion>(
         `/api/v1/journal/proof/inclusion?eventId=${encodeURIComponent(id)}&treeSize=${cp.size}`,
       );
@@ -81,6 +91,35 @@ export function JournalScreen() {
           <p>{t('common.loading')}</p>
         )}
         {key.error ? <ErrorNotice error={key.error} /> : null}
+        <Button
+          id="signature-button"
+          priority="secondary"
+          disabled={signature.isPending}
+          onClick={() => signature.mutate()}
+        >
+          {t('journal.checkSignature')}
+        </Button>
+        <div aria-live="polite" id="signature-result" className="fr-mt-2w">
+          {signature.error ? <ErrorNotice error={signature.error} /> : null}
+          {signature.data ? (
+            signature.data.signature.ok ? (
+              <Notice
+                severity="success"
+                small
+                description={t('journal.signatureOk', {
+                  size: signature.data.cp.size,
+                  name: signature.data.signature.name,
+                })}
+              />
+            ) : (
+              <Notice
+                severity="error"
+                small
+                description={t('journal.signatureBad', { problem: signature.data.signature.problem })}
+              />
+            )
+          ) : null}
+        </div>
       </section>
       <section aria-labelledby="verify-title">
         <h2 id="verify-title" className="fr-h4">
@@ -103,7 +142,7 @@ export function JournalScreen() {
         <div aria-live="polite" id="verify-result" className="fr-mt-2w">
           {verify.error ? <ErrorNotice error={verify.error} /> : null}
           {verify.data ? (
-            verify.data.ok ? (
+            verify.data.ok && verify.data.proof ? (
               <Notice
                 severity="success"
                 small

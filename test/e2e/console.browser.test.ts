@@ -285,6 +285,13 @@ describe.skipIf(skipBrowser || !consoleBuilt)(
         });
         expect(account.json<{ status: string }>().status).toBe('active');
 
+        // Found by part of its address among the active accounts, searched by the API.
+        await outside.page.goto(`${s.origin}/console/accounts`);
+        await outside.page.selectOption('#status', 'active');
+        await outside.page.locator('#search').fill('newcom');
+        await expect.poll(() => outside.page.locator('main table').innerText()).toContain('newcomer@ml.test');
+        await expect.poll(() => outside.page.locator('main table tbody tr').count()).toBe(1);
+
         // The manager's page: roles and the lineage graph (the insider and the newcomer it created).
         await outside.page.goto(`${s.origin}/console/accounts/${manager.id}`);
         await expect.poll(() => outside.page.locator('#lineage').innerText()).toContain(insider.id);

@@ -94,8 +94,18 @@ describe.skipIf(skipBrowser || !consoleBuilt)(
         const heading = () => p.locator('h1').first().innerText();
         await expect.poll(heading).toMatch(/Alerte|Se connecter/);
         if ((await heading()).includes('Se connecter')) {
-          await p.locator('#sign-in-button').click();
-          await p.waitForURL(`${origin}/console/alerts/${alertId}`);
+          // The console sent the browser here by script: wait for the page's own script, then click
+          // (again, while a loaded machine has not attached the handler yet) until it is back.
+          await p.waitForURL(/\/sign-in/, { waitUntil: 'load' });
+          await expect
+            .poll(
+              async () => {
+                if (p.url().includes('/sign-in')) await p.locator('#sign-in-button').click();
+                return p.url();
+              },
+              { timeout: 30_000, interval: 2_000 },
+            )
+            .toBe(`${origin}/console/alerts/${alertId}`);
         }
         await expect.poll(() => p.locator('main h1').innerText()).toContain('Alerte');
         // What the lineage holds before the act: the accounts the named account created or approved.

@@ -127,6 +127,29 @@ describe('accounts and four-eyes approval', () => {
     expect([...orgs]).toEqual([scene.structure.id]);
   });
 
+  it("searches accounts by part of the e-mail or by id, within the caller's scope only", async () => {
+    const admin = auth(scene.adminToken);
+    const made = await createAccount(scene.adminToken, 'Jeanne.Searchable@ml.test');
+    expect(made.statusCode).toBe(201);
+    const other = await createAccount(scene.adminToken, 'elsewhere.searchable@ml.test', otherMl.id);
+    expect(other.statusCode).toBe(201);
+    const found = async (q: string, headers = admin): Promise<string[]> =>
+      (await t.app.inject({ url: `/api/v1/accounts?q=${encodeURIComponent(q)}&limit=50`, headers }))
+        .json<{ items: Array<{ email: string }> }>()
+        .items.map((a) => a.email);
+    expect(await found('SEARCHABLE')).toEqual(
+      expect.arrayContaining(['jeanne.searchable@ml.test', 'elsewhere.searchable@ml.test']),
+    );
+    expect(await found(made.json().id)).toEqual(['jeanne.searchable@ml.test']);
+    // LIKE's own characters are taken literally: `_` matches no letter, `%` is not a wildcard.
+    expect(await found('jeanne_searchable')).toEqual([]);
+    expect(await found('%searchable')).toEqual([]);
+    // A manager finds only its own structure's accounts.
+    expect(await found('searchable', auth(tok.manager))).toEqual(['jeanne.searchable@ml.test']);
+    const short = await t.app.inject({ url: '/api/v1/accounts?q=j', headers: admin });
+    expect(short.statusCode).toBe(400);
+  });
+
   it('lets an established, independent approver approve what a manager created', async () => {
     const created = (await createAccount(tok.manager, 'conseillere@ml.fr')).json();
     expect(created.status).toBe('pending_approval');

@@ -88,7 +88,7 @@ const fr = {
   accounts: {
     title: 'Comptes',
     status: 'Statut',
-    search: 'Filtrer par adresse électronique',
+    search: 'Rechercher (partie de l’adresse électronique, ou identifiant)',
     email: 'Adresse électronique',
     created: 'Créé le',
     createdBy: 'Créé par',
@@ -244,7 +244,7 @@ const en: typeof fr = {
   accounts: {
     title: 'Accounts',
     status: 'Status',
-    search: 'Filter by e-mail address',
+    search: 'Search (part of the e-mail address, or id)',
     email: 'E-mail address',
     created: 'Created',
     createdBy: 'Created by',

@@ -57,9 +57,14 @@ export interface AccountFilter {
   readonly status?: string;
   readonly kind?: string;
   readonly createdBy?: string;
+  /** Part of an e-mail address (stored lower-cased), or a whole account id. */
+  readonly search?: string;
   readonly afterId?: string;
   readonly limit: number;
 }
+
+/** `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `\` taken literally. */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function listAccounts(db: Executor, dialect: Dialect, f: AccountFilter): Promise<AccountRow[]> {
   let q = db
@@ -73,6 +78,13 @@ export async function listAccounts(db: Executor, dialect: Dialect, f: AccountFil
   if (f.status !== undefined) q = q.where('accounts.status', '=', f.status);
   if (f.kind !== undefined) q = q.where('accounts.kind', '=', f.kind);
   if (f.createdBy !== undefined) q = q.where('accounts.created_by', '=', f.createdBy);
+  if (f.search !== undefined) {
+    const pattern = containing(f.search.toLowerCase());
+    const id = f.search;
+    q = q.where((eb) =>
+      eb.or([sql<boolean>`accounts.email like ${pattern} escape '\\'`, eb('accounts.id', '=', id)]),
+    );
+  }
   if (f.afterId !== undefined) q = q.where('accounts.id', '>', f.afterId);
   return q.execute();
 }

@@ -205,7 +205,13 @@ export function createAccountService(deps: IdentityDeps) {
 
   async function list(
     actorIn: Actor,
-    filter: { organisationId?: string; status?: string; kind?: string; createdBy?: string } & PageRequest,
+    filter: {
+      organisationId?: string;
+      status?: string;
+      kind?: string;
+      createdBy?: string;
+      q?: string;
+    } & PageRequest,
   ): Promise<PageResult<Account>> {
     const actor = asAdminActor(actorIn);
     return idPage(
@@ -217,6 +223,7 @@ export function createAccountService(deps: IdentityDeps) {
           ...(filter.status !== undefined ? { status: filter.status } : {}),
           ...(filter.kind !== undefined ? { kind: filter.kind } : {}),
           ...(filter.createdBy !== undefined ? { createdBy: filter.createdBy } : {}),
+          ...(filter.q !== undefined ? { search: filter.q } : {}),
           ...window,
         }),
       presentAccount,

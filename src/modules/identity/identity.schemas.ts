@@ -117,6 +117,13 @@ export const AccountQuery = Type.Composite(
       status: Type.Optional(AccountStatus),
       kind: Type.Optional(AccountKind),
       createdBy: Type.Optional(Id),
+      q: Type.Optional(
+        Type.String({
+          minLength: 2,
+          maxLength: 100,
+          description: 'Part of the e-mail address, or the whole account id',
+        }),
+      ),
     }),
   ],
   Closed,

@@ -88,25 +88,11 @@ describe.skipIf(skipBrowser || !consoleBuilt)(
           headers: { authorization: `Bearer ${host.operatorToken}` },
         }).then((r) => r.json())) as { entity: { type: string; id: string } };
         expect(alert.entity.type).toBe('account');
-        // The replay moved Vigie's clock two days on: the session it opened has idled out since, so
-        // the analyst signs in again with the same passkey, as after a night away.
-        await p.goto(`${origin}/console/alerts/${alertId}`);
-        const heading = () => p.locator('h1').first().innerText();
-        await expect.poll(heading).toMatch(/Alerte|Se connecter/);
-        if ((await heading()).includes('Se connecter')) {
-          // The console sent the browser here by script: wait for the page's own script, then click
-          // (again, while a loaded machine has not attached the handler yet) until it is back.
-          await p.waitForURL(/\/sign-in/, { waitUntil: 'load' });
-          await expect
-            .poll(
-              async () => {
-                if (p.url().includes('/sign-in')) await p.locator('#sign-in-button').click();
-                return p.url();
-              },
-              { timeout: 30_000, interval: 2_000 },
-            )
-            .toBe(`${origin}/console/alerts/${alertId}`);
-        }
+        // The replay moved Vigie's clock two days on, so the session it opened has idled out: the
+        // analyst signs in again with the same passkey, as after a night away, and lands on the alert.
+        await p.goto(`${origin}/sign-in?return=${encodeURIComponent(`/console/alerts/${alertId}`)}`);
+        await p.locator('#sign-in-button').click();
+        await p.waitForURL(`${origin}/console/alerts/${alertId}`);
         await expect.poll(() => p.locator('main h1').innerText()).toContain('Alerte');
         // What the lineage holds before the act: the accounts the named account created or approved.
         const api = async <T>(url: string): Promise<T> =>

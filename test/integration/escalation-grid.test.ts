@@ -438,6 +438,40 @@ describe('escalation grid: every cell is refused', () => {
     },
   });
 
+  // A structure's account manager looking into another structure: reads are scoped like acts.
+  const read = async (token: string, url: string) =>
+    refusalOf(await t.app.inject({ url, headers: auth(token) }));
+  cells.push(
+    {
+      who: "a structure's account manager",
+      attempt: "reading another structure's account's live sessions to pick a target",
+      boundary: 'account.read over the account’s organisation',
+      refused: { status: 404, code: 'ACCOUNT_NOT_FOUND' },
+      run: () => read(cast.managerToken, `/api/v1/accounts/${cast.otherAgentId}/sessions`),
+    },
+    {
+      who: "a structure's account manager",
+      attempt: "reading another structure's account's access decisions",
+      boundary: 'disclosure figures read within the account.read scope',
+      refused: { status: 404, code: 'ACCOUNT_NOT_FOUND' },
+      run: () => read(cast.managerToken, `/api/v1/access/decisions?accountId=${cast.otherAgentId}`),
+    },
+    {
+      who: "a structure's account manager",
+      attempt: "finding another structure's accounts by e-mail search",
+      boundary: 'search runs within the account.read scope',
+      refused: { status: 200, code: 'NONE_FOUND' },
+      run: async () => {
+        const res = await t.app.inject({
+          url: `/api/v1/accounts?q=${cast.otherAgentId}`,
+          headers: auth(cast.managerToken),
+        });
+        const items = res.json<{ items: unknown[] }>().items;
+        return { status: res.statusCode, code: items.length === 0 ? 'NONE_FOUND' : 'FOUND' };
+      },
+    },
+  );
+
   // The anonymous client.
   cells.push(
     {

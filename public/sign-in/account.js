@@ -1,4 +1,4 @@
-import { getJson, postJson, say, sayError } from './common.js';
+import { getJson, postJson, say, sayError, scriptReady } from './common.js';
 
 function item(text) {
   const li = document.createElement('li');
@@ -79,3 +79,6 @@ document.getElementById('sign-out-everywhere').addEventListener('click', async (
 });
 
 void load();
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

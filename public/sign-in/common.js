@@ -105,3 +105,15 @@ export function sayError(error) {
   else if (error.name === 'NotAllowedError') say('Opération annulée.', 'Cancelled.');
   else say('Une erreur est survenue.', 'Something went wrong.');
 }
+
+/**
+ * A page's buttons arrive disabled (`data-awaits-script disabled`) until its script has attached
+ * their handlers: pressed before that, a passkey button would do nothing and a form's would submit
+ * it natively. Each page's script calls this last.
+ */
+export function scriptReady() {
+  for (const button of document.querySelectorAll('button[data-awaits-script]')) {
+    button.disabled = false;
+    button.removeAttribute('data-awaits-script');
+  }
+}

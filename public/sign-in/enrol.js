@@ -1,5 +1,5 @@
 import { startRegistration } from '/assets/simplewebauthn/index.js';
-import { postJson, say, sayError } from './common.js';
+import { postJson, say, sayError, scriptReady } from './common.js';
 
 // The secret travels in the fragment, which browsers never send: it reaches no access log.
 const token = location.hash.slice(1);
@@ -19,3 +19,6 @@ document.getElementById('enrol-form').addEventListener('submit', async (event) =
     sayError(error);
   }
 });
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

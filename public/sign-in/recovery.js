@@ -1,5 +1,5 @@
 import { startRegistration } from '/assets/simplewebauthn/index.js';
-import { postJson, say, sayError } from './common.js';
+import { postJson, say, sayError, scriptReady } from './common.js';
 
 document.getElementById('recovery-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -48,3 +48,6 @@ document.getElementById('reenrolment-form').addEventListener('submit', async (ev
     sayError(error);
   }
 });
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

@@ -1,5 +1,5 @@
 import { startAuthentication } from '/assets/simplewebauthn/index.js';
-import { getJson, postJson, say, sayError } from './common.js';
+import { getJson, postJson, say, sayError, scriptReady } from './common.js';
 
 /**
  * Where to go once signed in: `?return=` when it is a path of Vigie itself (the OpenID Provider's
@@ -56,3 +56,6 @@ if (query.has('return') && query.get('reauth') !== '1') {
     .then(() => location.replace(returnPath()))
     .catch(() => undefined);
 }
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

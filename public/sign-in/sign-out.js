@@ -1,4 +1,4 @@
-import { postJson, say, sayError } from './common.js';
+import { postJson, say, sayError, scriptReady } from './common.js';
 
 document.getElementById('sign-out-form').addEventListener('submit', async (event) => {
   event.preventDefault();
@@ -10,3 +10,6 @@ document.getElementById('sign-out-form').addEventListener('submit', async (event
     else sayError(error);
   }
 });
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

@@ -1,5 +1,5 @@
 import { startAuthentication } from '/assets/simplewebauthn/index.js';
-import { getJson, postJson, safeReturnPath, say, sayError } from './common.js';
+import { getJson, postJson, safeReturnPath, say, sayError, scriptReady } from './common.js';
 
 const returnTo = safeReturnPath(new URLSearchParams(location.search).get('return') ?? '/account');
 
@@ -21,3 +21,6 @@ document.getElementById('step-up-button').addEventListener('click', async () => 
     else sayError(error);
   }
 });
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

@@ -1,4 +1,4 @@
-import { getJson, postJson, say, sayError } from './common.js';
+import { getJson, postJson, say, sayError, scriptReady } from './common.js';
 
 getJson('/api/v1/accounts/me').catch((error) => {
   if (error.status === 401) location.assign('/sign-in');
@@ -40,3 +40,6 @@ document.getElementById('totp-revoke').addEventListener('click', async () => {
   if (res.ok) say('Application retirée.', 'App removed.');
   else sayError({ code: (await res.json().catch(() => null))?.error?.code });
 });
+
+// Every handler above is attached: the page's buttons may be pressed now.
+scriptReady();

@@ -4,6 +4,9 @@ import { openDatabase } from '../db/database.js';
 import { exportJournal, verifyExport } from '../modules/journal/journal.export.js';
 import { countPendingEvents } from '../modules/journal/journal.repository.js';
 import { verifyJournal } from '../modules/journal/journal.verifier.js';
+import { recordVerification } from '../modules/journal/journal.verifications.js';
+import { systemClock } from '../shared/clock.js';
+import { uuidv7Generator } from '../shared/ids.js';
 import { formatVerifierKey, parseVerifierKey, type NoteVerifier } from '../modules/journal/signed-note.js';
 import { loadSigningKey } from '../modules/journal/signing-key.js';
 
@@ -73,7 +76,21 @@ export function registerJournalCommands(program: Command): void {
         }
         const database = openDatabase(config.databaseUrl, { poolSize: 2 });
         try {
+          const startedAt = systemClock.now();
           const report = await verifyJournal(database.db, { verifier, origin: config.journal.origin, since });
+          // The outcome is kept (and journaled) for the console's overview; a journal whose tables
+          // are missing has nowhere to keep it.
+          if (report.problem?.code !== 'NO_STATE') {
+            await recordVerification(
+              {
+                db: database.db,
+                bus: { publish: () => undefined },
+                clock: systemClock,
+                ids: uuidv7Generator(systemClock),
+              },
+              { via: 'cli', actor: { kind: 'system', id: 'cli' }, startedAt, report },
+            );
+          }
           const pending = await countPendingEvents(database.db);
           out(
             `journal ${config.journal.origin}: ${report.treeSize} entries in the tree, ${pending} committed and pending`,

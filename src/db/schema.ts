@@ -158,6 +158,7 @@ export interface Database {
   alerts: AlertTable;
   responses: ResponseTable;
   risk_observations: RiskObservationTable;
+  journal_verifications: JournalVerificationTable;
   access_disclosures: AccessDisclosureTable;
   access_controls: AccessControlTable;
   access_export_approvals: AccessExportApprovalTable;
@@ -327,6 +328,24 @@ export interface RiskObservationTable {
   evidence: string;
   alert_id: string | null;
   observed_at: string;
+}
+
+/** The outcome of one full verification of the journal (migration 0015). */
+export interface JournalVerificationTable {
+  seq: Generated<number>;
+  id: string;
+  via: 'api' | 'cli';
+  requested_by: string;
+  started_at: string;
+  finished_at: string;
+  ok: number;
+  tree_size: number | string;
+  entries_checked: number | string;
+  tiles_checked: number | string;
+  checkpoint_size: number | string | null;
+  problem_code: string | null;
+  problem_index: number | string | null;
+  problem_event_id: string | null;
 }
 
 export interface ResponseTable {

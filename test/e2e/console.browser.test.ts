@@ -217,7 +217,20 @@ describe.skipIf(skipBrowser || !consoleBuilt)(
             { timeout: 30_000, interval: 1_000 },
           )
           .toContain('Vérifié');
+        // The whole journal verified on the server, from here; the overview then says when and how.
+        await expect
+          .poll(() => page.locator('#last-verification').innerText())
+          .toContain('jamais été vérifié');
+        await page.locator('#verify-all-button').click();
+        await expect
+          .poll(() => page.locator('#last-verification').innerText(), { timeout: 30_000 })
+          .toContain('Dernière vérification complète');
+        expect(await page.locator('#last-verification').innerText()).toContain('conformes');
         await screen(page, 'journal');
+        await page.goto(`${s.origin}/console/`);
+        await expect
+          .poll(() => page.locator('#last-verification').innerText())
+          .toMatch(/Dernière vérification complète.*depuis la console/);
 
         await page.getByRole('link', { name: 'Mon compte', exact: true }).click();
         await expect.poll(() => page.locator('#me-email').innerText()).toBe('analyst@op.test');

@@ -84,6 +84,16 @@ const fr = {
       'Signature vérifiée dans ce navigateur : le point de contrôle de taille {{size}} est signé par la clé {{name}}.',
     signatureBad:
       'Échec de la vérification de la signature ({{problem}}) : ne vous fiez pas à ce point de contrôle et signalez-le à l’équipe sécurité.',
+    wholeTitle: 'Vérification complète',
+    neverVerified: 'Le journal n’a encore jamais été vérifié en entier.',
+    lastVerifiedOk:
+      'Dernière vérification complète : {{when}}, {{size}} entrées recalculées, conformes au point de contrôle signé ({{via}}).',
+    lastVerifiedBad: 'Dernière vérification complète : {{when}}, ÉCHEC {{code}} à l’entrée n° {{index}}.',
+    verifyBadAdvice:
+      'Le journal ne se vérifie pas : n’effacez rien, exportez-le (vigie journal export) et prévenez l’équipe sécurité.',
+    verifyAll: 'Vérifier tout le journal',
+    verifyRunning: 'Vérification en cours…',
+    via: { api: 'depuis la console', cli: 'par vigie journal verify' },
   },
   accounts: {
     title: 'Comptes',
@@ -240,6 +250,16 @@ const en: typeof fr = {
       'Signature verified in this browser: the checkpoint of size {{size}} is signed by the key {{name}}.',
     signatureBad:
       'The signature does not verify ({{problem}}): do not rely on this checkpoint and report it to the security team.',
+    wholeTitle: 'Full verification',
+    neverVerified: 'The journal has never been verified in full yet.',
+    lastVerifiedOk:
+      'Last full verification: {{when}}, {{size}} entries recomputed, matching the signed checkpoint ({{via}}).',
+    lastVerifiedBad: 'Last full verification: {{when}}, FAILED {{code}} at entry #{{index}}.',
+    verifyBadAdvice:
+      'The journal does not verify: delete nothing, export it (vigie journal export) and alert the security team.',
+    verifyAll: 'Verify the whole journal',
+    verifyRunning: 'Verification running…',
+    via: { api: 'from the console', cli: 'by vigie journal verify' },
   },
   accounts: {
     title: 'Accounts',

@@ -13,6 +13,7 @@ import * as stepUpRecovery from './0011_step_up_recovery.js';
 import * as eventsHotPath from './0012_events_hot_path.js';
 import * as riskObservations from './0013_risk_observations.js';
 import * as federatedRevocation from './0014_federated_identity_revocation.js';
+import * as journalVerifications from './0015_journal_verifications.js';
 
 /**
  * Every migration, in order. Explicit imports rather than a folder scan, so the same list works from
@@ -33,4 +34,5 @@ export const migrations: Record<string, Migration> = {
   '0012_events_hot_path': eventsHotPath,
   '0013_risk_observations': riskObservations,
   '0014_federated_identity_revocation': federatedRevocation,
+  '0015_journal_verifications': journalVerifications,
 };

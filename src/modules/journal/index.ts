@@ -3,12 +3,14 @@ import type { CoreDeps, VigieModule } from '../../container.js';
 import { createIntegrator, type Integrator } from './journal.integrator.js';
 import { journalRoutes } from './journal.routes.js';
 import { createJournalService, type JournalService } from './journal.service.js';
+import { createVerificationRunner, type VerificationRunner } from './journal.verifications.js';
 import type { NoteSigner } from './signed-note.js';
 import { loadSigningKey } from './signing-key.js';
 
 export interface JournalModule extends VigieModule {
   readonly service: JournalService;
   readonly integrator: Integrator;
+  readonly verifications: VerificationRunner;
   /** The checkpoint signer, loaded (or created, on first start) once. */
   signer(): Promise<NoteSigner>;
 }
@@ -56,11 +58,19 @@ export function createJournalModule(deps: CoreDeps): JournalModule {
     },
   });
   const service = createJournalService({ db: deps.db, signer: getSigner });
+  const verifications = createVerificationRunner({
+    command: deps,
+    logger: deps.logger,
+    origin: deps.config.journal.origin,
+    verifier: getSigner,
+    exclusive: (work) => integrator.exclusive(work),
+  });
 
   return {
     name: 'journal',
-    routes: journalRoutes(service),
+    routes: journalRoutes(service, verifications),
     service,
+    verifications,
     integrator,
     signer: getSigner,
     async start() {
@@ -73,6 +83,7 @@ export function createJournalModule(deps: CoreDeps): JournalModule {
       integrator.start();
     },
     async stop() {
+      await verifications.settle();
       await integrator.stop();
     },
   };

@@ -32,6 +32,11 @@ export interface Integrator {
   integrateOnce(): Promise<number>;
   /** Integrates until nothing is pending (bounded by `maxBatches`). */
   integrateAll(maxBatches?: number): Promise<number>;
+  /**
+   * Runs `work` between two scheduled rounds, holding the next one back until it ends: a full
+   * verification reads a tree that does not grow under it (this process's integrator only).
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
   start(): void;
   stop(): Promise<void>;
 }
@@ -59,6 +64,13 @@ export function createIntegrator(deps: IntegratorDeps): Integrator {
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   let inFlight: Promise<unknown> = Promise.resolve();
+  // Scheduled rounds and exclusive work run one after the other, in the order they were asked.
+  let turn: Promise<unknown> = Promise.resolve();
+  function serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = turn.then(work, work);
+    turn = next.catch(() => undefined);
+    return next;
+  }
 
   async function integrateOnce(): Promise<number> {
     const signer = await deps.signer();
@@ -149,7 +161,7 @@ export function createIntegrator(deps: IntegratorDeps): Integrator {
     const wait = Math.max(0, deps.intervalMs - (performance.now() - lastStart));
     timer = setTimeout(() => {
       const started = performance.now();
-      inFlight = integrateAll(64)
+      inFlight = serial(() => integrateAll(64))
         .catch((error: unknown) => {
           cache = undefined;
           deps.logger.error({ err: error }, 'journal integration failed; retrying');
@@ -161,6 +173,7 @@ export function createIntegrator(deps: IntegratorDeps): Integrator {
   return {
     integrateOnce,
     integrateAll,
+    exclusive: (work) => serial(work),
     start() {
       if (running) return;
       running = true;

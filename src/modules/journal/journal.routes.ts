@@ -16,8 +16,11 @@ import {
   TileBytes,
   TileParams,
   VerifierKeyResponse,
+  VerificationStarted,
+  VerificationsLatest,
 } from './journal.schemas.js';
 import type { InclusionProof, JournalService } from './journal.service.js';
+import type { VerificationRunner } from './journal.verifications.js';
 import { TILE_WIDTH, parseTilePath } from './tile-layout.js';
 
 const PERMISSION = 'journal.read';
@@ -46,7 +49,10 @@ const presentInclusion = (p: InclusionProof) => ({
   hashes: p.hashes.map((h) => h.toString('base64')),
 });
 
-export function journalRoutes(service: JournalService): FastifyPluginAsync {
+export function journalRoutes(
+  service: JournalService,
+  verifications: VerificationRunner,
+): FastifyPluginAsync {
   return (fastify) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
 
@@ -184,6 +190,42 @@ export function journalRoutes(service: JournalService): FastifyPluginAsync {
         return reply.type('application/octet-stream').header('cache-control', cache).send(body);
       },
     );
+    app.post(
+      '/api/v1/journal/verifications',
+      {
+        schema: {
+          tags,
+          security,
+          summary:
+            'Start a full verification of the journal (every entry and tile against the signed checkpoint), one at a time',
+          description:
+            'Reads every entry, so needs journal.read on a top-level organisation. Runs in the background; its outcome is recorded, journaled as `journal.verified`, and read from GET /api/v1/journal/verifications/latest.',
+          response: { 202: VerificationStarted, ...ErrorResponses },
+        },
+      },
+      async (request, reply) => {
+        const principal = requireContentReader(request);
+        const { startedAt } = verifications.start(principal);
+        return reply.code(202).send({ status: 'running' as const, startedAt });
+      },
+    );
+
+    app.get(
+      '/api/v1/journal/verifications/latest',
+      {
+        schema: {
+          tags,
+          security,
+          summary: 'The verification running now, if any, and the outcome of the last one to finish',
+          response: { 200: VerificationsLatest, ...ErrorResponses },
+        },
+      },
+      async (request) => {
+        requireAccount(request, PERMISSION);
+        return { running: verifications.running() ?? null, last: (await verifications.latest()) ?? null };
+      },
+    );
+
     return Promise.resolve();
   };
 }

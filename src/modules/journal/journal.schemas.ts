@@ -78,3 +78,38 @@ export const TileParams = Type.Object({
 
 export const SignedNote = Type.String({ description: 'C2SP tlog-checkpoint in C2SP signed-note form' });
 export const TileBytes = Type.String({ format: 'binary', description: 'tile hashes or entry bundle' });
+
+export const VerificationRecordSchema = Type.Object({
+  id: Id,
+  via: Type.Union([Type.Literal('api'), Type.Literal('cli')], {
+    description: "'api': started by an account (the console); 'cli': `vigie journal verify` on the server",
+  }),
+  requestedBy: Type.String({ description: '`account:<id>` or `cli`' }),
+  startedAt: Type.String({ format: 'date-time' }),
+  finishedAt: Type.String({ format: 'date-time' }),
+  ok: Type.Boolean({ description: 'entries, tiles, tree state and signed checkpoint agree' }),
+  treeSize: Count,
+  entriesChecked: Count,
+  tilesChecked: Count,
+  checkpointSize: Type.Optional(Count),
+  problem: Type.Optional(
+    Type.Object({
+      code: Type.String({ description: 'e.g. LEAF_MISMATCH, TILE_MISMATCH, CHECKPOINT_INVALID, TRUNCATED' }),
+      index: Type.Optional(Count),
+      eventId: Type.Optional(Type.String()),
+    }),
+  ),
+});
+
+export const VerificationStarted = Type.Object({
+  status: Type.Literal('running'),
+  startedAt: Type.String({ format: 'date-time' }),
+});
+
+export const VerificationsLatest = Type.Object({
+  running: Type.Union([
+    Type.Object({ startedAt: Type.String({ format: 'date-time' }), requestedBy: Type.String() }),
+    Type.Null(),
+  ]),
+  last: Type.Union([VerificationRecordSchema, Type.Null()]),
+});

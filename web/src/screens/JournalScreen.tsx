@@ -6,6 +6,7 @@ import { useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get, isForbidden, parseCheckpoint } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
+import { JournalVerification } from '../JournalVerification';
 import { rootFromInclusion } from '../merkle';
 import { verifyCheckpoint } from '../signed-note';
 
@@ -120,6 +121,12 @@ export function JournalScreen() {
             )
           ) : null}
         </div>
+      </section>
+      <section aria-labelledby="whole-title">
+        <h2 id="whole-title" className="fr-h4">
+          {t('journal.wholeTitle')}
+        </h2>
+        <JournalVerification canStart />
       </section>
       <section aria-labelledby="verify-title">
         <h2 id="verify-title" className="fr-h4">

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { get, isForbidden, parseCheckpoint, type Alert, type Page } from '../api';
 import { ErrorNotice } from '../ErrorNotice';
+import { JournalVerification } from '../JournalVerification';
 import { useWhen } from '../format';
 import { Link } from '../router';
 import { DisclosurePanel } from './DisclosurePanel';
@@ -136,6 +137,10 @@ function JournalPanel() {
           <dd id="journal-size">{checkpoint.data.size}</dd>
           <dt>{t('journal.root')}</dt>
           <dd className="vigie-mono">{checkpoint.data.rootHash}</dd>
+          <dt>{t('journal.wholeTitle')}</dt>
+          <dd>
+            <JournalVerification />
+          </dd>
           <dd>
             <Link to="journal" className="fr-link">
               {t('journal.title')}

@@ -166,10 +166,15 @@ describe('risk-based alerting and graduated responses', () => {
     expect(mine.statusCode).toBe(200);
     const body = mine.json<{
       risk: { account?: number };
-      items: Array<{ ruleId: string; weight: number }>;
+      items: Array<{ ruleId: string; weight: number; alertId: string | null }>;
     }>();
     expect(body.risk.account).toBeGreaterThanOrEqual(100);
     expect(body.items.map((i) => i.ruleId)).toContain('vigie.out-of-caseload-denials-start');
+    // The signals the risk alert rests on point at it; none points at another alert.
+    const [alert] = await alertsOfAdvisor();
+    const linked = body.items.filter((i) => i.alertId !== null);
+    expect(linked.length).toBeGreaterThan(0);
+    expect(new Set(linked.map((i) => i.alertId))).toEqual(new Set([alert!.id]));
     const theirs = await t.app.inject({
       url: `/api/v1/risk/entities/${s.advisor.id}`,
       headers: auth(outsiderToken),

@@ -95,3 +95,15 @@ export async function listExecutedResponses(db: Executor, action: string): Promi
     .limit(1000)
     .execute();
 }
+
+/** Links risk observations to the first alert they led to; one already linked keeps its alert. */
+export async function linkObservations(db: Executor, ids: readonly string[], alertId: string): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) {
+    await db
+      .updateTable('risk_observations')
+      .set({ alert_id: alertId })
+      .where('id', 'in', ids.slice(i, i + 500))
+      .where('alert_id', 'is', null)
+      .execute();
+  }
+}

@@ -1,7 +1,7 @@
 import { Counter, Gauge } from 'prom-client';
 import type { CoreDeps } from '../../container.js';
 import type { VigieEvent } from '../../shared/event.js';
-import { findAlert } from './alert.repository.js';
+import { findAlert, linkObservations } from './alert.repository.js';
 import { createAlertService } from './alert.service.js';
 import type { AlertForwarder } from './alert.forwarder.js';
 import { AlertStream } from './alert.stream.js';
@@ -92,11 +92,13 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
    */
   async function handle(finding: Finding): Promise<void> {
     if (finding.rule.doc.risk) {
-      for (const r of await risk.observe(finding)) await raise(r.finding, riskResponses(r), r.why, true);
+      for (const r of await risk.observe(finding))
+        await raise(r.finding, riskResponses(r), r.why, true, r.observations);
       return;
     }
     if (!(await raise(finding, finding.rule.doc.responses ?? [], undefined, false))) return;
-    for (const r of await risk.alerted(finding)) await raise(r.finding, riskResponses(r), r.why, true);
+    for (const r of await risk.alerted(finding))
+      await raise(r.finding, riskResponses(r), r.why, true, r.observations);
   }
 
   /**
@@ -117,8 +119,11 @@ export function createDetectionService(deps: DetectionDeps, options: DetectionOp
     specs: readonly ResponseSpec[],
     why: Bilingual | undefined,
     everyTime: boolean,
+    observations: readonly string[] = [],
   ): Promise<boolean> {
     const { alert, created } = await alerts.raise(finding, why);
+    // The signals it rests on point at the first alert they led to (the investigation's link).
+    if (observations.length > 0) await linkObservations(deps.db, observations, alert.id);
     if (created) {
       const row = await findAlert(deps.db, alert.id);
       if (row) stream.publish(alert, row);

@@ -33,6 +33,8 @@ export interface RiskRaise {
     target?: 'organisation' | 'application' | 'account';
   }[];
   readonly why: Bilingual;
+  /** The entity's observations this alert rests on: linked to it (`alert_id`) once it is raised. */
+  readonly observations?: readonly string[];
 }
 
 const FRESH_MS = 7 * 86_400_000;
@@ -109,6 +111,9 @@ export interface Observation {
   readonly observedAt: string;
 }
 
+const observationsOf = (signals: readonly Contribution[]): string[] =>
+  signals.flatMap((s) => (s.observationId !== undefined ? [s.observationId] : []));
+
 export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_RISK_POLICY) {
   const ledger = new RiskLedger(policy);
   const prevalence = new Prevalence();
@@ -145,7 +150,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
     await deps.db
       .insertInto('risk_observations')
       .values({
-        id: deps.ids.next(),
+        id: c.observationId ?? deps.ids.next(),
         entity_type: entity.type,
         entity_id: entity.id,
         organisation_id: organisationId ?? null,
@@ -198,7 +203,14 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
     const actions = rungs.map((r) => r.action);
     if (!actions.includes('require_step_up') && !actions.includes('suspend_account'))
       actions.unshift('require_step_up');
-    return [{ finding, responses: actions.map((action) => ({ action })), why }];
+    return [
+      {
+        finding,
+        responses: actions.map((action) => ({ action })),
+        why,
+        observations: observationsOf(signals),
+      },
+    ];
   }
 
   /**
@@ -255,6 +267,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
           ]),
         ].map((action) => ({ action })),
         why: whyTakeover(entity, pair.credential, pair.session, policy.takeoverWithinMs),
+        observations: observationsOf(signals),
       },
     ];
   }
@@ -346,6 +359,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
       seen,
     );
     const c: Contribution = {
+      observationId: deps.ids.next(),
       ruleId: doc.id,
       title: doc.title,
       weight,
@@ -409,6 +423,7 @@ export function createRiskService(deps: RiskDeps, policy: RiskPolicy = DEFAULT_R
         },
         responses: [{ action: 'freeze_budgets', target: 'application' }],
         why: whyRisk(finding.entity, score, policy.alertAt, policy.halfLifeMs, signals),
+        observations: observationsOf(signals),
       },
     ];
   }

@@ -64,6 +64,8 @@ export interface Contribution {
   readonly factors: readonly string[];
   readonly timeMs: number;
   readonly evidence: readonly string[];
+  /** The stored observation (`risk_observations.id`) this contribution is. */
+  readonly observationId?: string;
   /** The half of an account takeover this signal is evidence of, if any. */
   readonly corroborates?: 'credential' | 'session';
   /** What a takeover this half completes does (the rule's declared responses). */

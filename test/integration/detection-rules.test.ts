@@ -538,6 +538,33 @@ describe('default rule pack', () => {
     });
   });
 
+  describe("Vigie's own sign-ins (auth.sign_in) count as an application's reported logins do", () => {
+    const signIn = (actor: string, ip: string, at: number, outcome: 'success' | 'failure' = 'success') =>
+      ev({
+        at,
+        kind: 'auth.sign_in',
+        actor: { type: 'account', id: actor },
+        target: { type: 'account', id: actor },
+        outcome,
+        context: { ip },
+      });
+    it('a new country or network after a history, and one account guessed five times', () => {
+      const history = range(5).map((i) => signIn('agent', i % 2 ? '90.0.0.1' : '90.0.0.2', T0 + i * DAY));
+      const ids = run([...history, signIn('agent', '81.2.69.142', T0 + 6 * DAY)]);
+      expect(ids).toContain('vigie.sign-in-new-country');
+      expect(ids).toContain('vigie.sign-in-new-asn');
+      expect(
+        fires(
+          'vigie.single-account-brute-force',
+          range(5).map((i) => signIn('agent', `203.0.113.${i}`, T0 + i * MIN, 'failure')),
+        ),
+      ).toBe(1);
+      // Without a history (cold start), a new country is nobody's anomaly yet.
+      const cold = run([signIn('sleeper', '90.0.0.1', T0), signIn('sleeper', '81.2.69.142', T0 + DAY)]);
+      expect(cold.filter((r) => r.startsWith('vigie.sign-in-new'))).toEqual([]);
+    });
+  });
+
   describe('vigie.single-account-brute-force', () => {
     const id = 'vigie.single-account-brute-force';
     it('fires on five failed sign-ins of one account within fifteen minutes', () => {

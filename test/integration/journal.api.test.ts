@@ -10,6 +10,7 @@ import {
 } from '../../src/modules/journal/merkle.js';
 import { parseVerifierKey } from '../../src/modules/journal/signed-note.js';
 import { makeAccount, makeScene, grantRole, issueToken } from '../helpers/factories.js';
+import { appendTestEvents } from '../helpers/journal-events.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -22,14 +23,7 @@ describe('the journal HTTP API', () => {
   let localAuditor: string;
   let origin: string;
 
-  async function appendEvents(count: number, kind = 'test.appended') {
-    const { db, bus, clock, ids } = t.container.core;
-    await runCommand({ db, bus, clock, ids }, ({ emit }) => {
-      for (let i = 0; i < count; i++)
-        emit({ kind, actor: { type: 'system', id: 'test' }, outcome: 'success', data: { i } });
-      return Promise.resolve();
-    });
-  }
+  const appendEvents = (count: number, kind?: string) => appendTestEvents(t.container.core, count, kind);
   const get = (url: string, token = auditor) =>
     t.app.inject({ url, headers: { authorization: `Bearer ${token}` } });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCommand } from '../../src/modules/events/command.js';
 import type { JournalModule } from '../../src/modules/journal/index.js';
 import { makeAccount, makeScene, grantRole, issueToken } from '../helpers/factories.js';
+import { appendTestEvents } from '../helpers/journal-events.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
 interface Latest {
@@ -52,17 +52,7 @@ describe('full verifications of the journal, started over the API and kept for t
     const g = await makeAccount(t.database.db, { organisationId: scene.structure.id });
     await grantRole(t.database.db, g.id, 'agent', scene.structure.id);
     agent = await issueToken(t.database.db, 'account', g.id);
-    const { db, bus, clock, ids } = t.container.core;
-    await runCommand({ db, bus, clock, ids }, ({ emit }) => {
-      for (let i = 0; i < 300; i++)
-        emit({
-          kind: 'test.appended',
-          actor: { type: 'system', id: 'test' },
-          outcome: 'success',
-          data: { i },
-        });
-      return Promise.resolve();
-    });
+    await appendTestEvents(t.container.core, 300);
     await journal.integrator.integrateAll();
   });
   afterAll(async () => {
@@ -148,18 +138,7 @@ describe('a full verification while Vigie goes on journaling', () => {
       const a = await makeAccount(t.database.db, { organisationId: scene.operator.id });
       await grantRole(t.database.db, a.id, 'auditor', scene.operator.id);
       const token = await issueToken(t.database.db, 'account', a.id);
-      const { db, bus, clock, ids } = t.container.core;
-      const append = (n: number) =>
-        runCommand({ db, bus, clock, ids }, ({ emit }) => {
-          for (let i = 0; i < n; i++)
-            emit({
-              kind: 'test.appended',
-              actor: { type: 'system', id: 'test' },
-              outcome: 'success',
-              data: { i },
-            });
-          return Promise.resolve();
-        });
+      const append = (n: number) => appendTestEvents(t.container.core, n);
       for (let i = 0; i < 80; i++) await append(500);
       const call = (method: 'GET' | 'POST', url: string) =>
         t.app.inject({ method, url, headers: { authorization: `Bearer ${token}` } });

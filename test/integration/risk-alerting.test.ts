@@ -260,6 +260,11 @@ describe('risk alerts without their responses (VIGIE_RISK_RESPONSES=off)', () =>
       headers: auth(s.adminToken),
     });
     expect(responses.json().items).toEqual([]);
+    // Its explanation says nothing was done (the ladder's rungs stay in the summary as facts).
+    const full = await t.app.inject({ url: `/api/v1/alerts/${alert!.id}`, headers: auth(s.adminToken) });
+    const explanation = full.json<{ summary: { explanation: { done: { fr: string; en: string } } } }>()
+      .summary.explanation;
+    expect(explanation.done).toEqual({ fr: 'Aucune réponse automatique.', en: 'No automatic response.' });
     const next = await evaluate(t, s.businessToken, read(s.advisor.id, s.ownPeople[1]!, context));
     expect(next.json().decision).toBe(true);
   });

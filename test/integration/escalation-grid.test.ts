@@ -526,6 +526,33 @@ describe('escalation grid: every cell is refused', () => {
     },
   );
 
+  // Full journal verifications read every organisation's entries: only an operator-wide journal reader.
+  const noVerificationStarted = async () => {
+    const latest = await t.app.inject({
+      url: '/api/v1/journal/verifications/latest',
+      headers: auth(scene.adminToken),
+    });
+    expect(latest.json()).toEqual({ running: null, last: null });
+  };
+  cells.push(
+    {
+      who: "a structure's account manager",
+      attempt: 'starting full journal verifications (to load the database)',
+      boundary: 'journal.read on a top-level organisation',
+      refused: { status: 403, code: 'PERMISSION_DENIED' },
+      run: () => attempt(cast.managerToken, '/api/v1/journal/verifications'),
+      unchanged: noVerificationStarted,
+    },
+    {
+      who: "a structure's business application",
+      attempt: 'starting a full journal verification',
+      boundary: 'accounts only',
+      refused: { status: 403, code: 'ACCOUNT_REQUIRED' },
+      run: () => attempt(cast.structureAppToken, '/api/v1/journal/verifications'),
+      unchanged: noVerificationStarted,
+    },
+  );
+
   it('covers ingestion for others, the creation chain both ways, tokens minting tokens and forged evidence', () => {
     expect(cells.length).toBeGreaterThanOrEqual(16);
   });

@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { TileId } from './tile-layout.js';
 import type { StoredTile } from './tile-builder.js';
@@ -62,11 +63,17 @@ export async function writeState(
     .execute();
 }
 
-const toTile = (r: { level: number; idx: number; width: number; hashes: Buffer }): StoredTile => ({
+type TileRow = { level: number; idx: number; width: number; hashes: Uint8Array };
+
+const toTile = (r: TileRow): StoredTile => ({
   level: Number(r.level),
   index: Number(r.idx),
   width: Number(r.width),
-  data: Buffer.from(r.hashes),
+  // The drivers hand back bytes of the caller's own (a Buffer, or a Uint8Array from the writer
+  // thread): wrapped, not copied; a level-0 tile is 16 KiB.
+  data: Buffer.isBuffer(r.hashes)
+    ? r.hashes
+    : Buffer.from(r.hashes.buffer, r.hashes.byteOffset, r.hashes.byteLength),
 });
 
 /** The last tile of every level: where appends continue. */
@@ -85,18 +92,35 @@ export async function readRightmostTiles(db: Executor): Promise<StoredTile[]> {
   return rows.map(toTile);
 }
 
+/**
+ * The one-tile read, compiled once per executor: an inclusion proof reads a single level-0 tile (the
+ * upper ones are cached), and building and compiling the query cost about as much as running it.
+ */
+const oneTileQueries = new WeakMap<Executor, CompiledQuery<TileRow>>();
+
+function oneTileQuery(db: Executor, id: TileId): CompiledQuery<TileRow> {
+  let template = oneTileQueries.get(db);
+  if (!template) {
+    template = db
+      .selectFrom('journal_tiles')
+      .select(['level', 'idx', 'width', 'hashes'])
+      .where('level', '=', 0)
+      .where('idx', '=', 0)
+      .compile();
+    oneTileQueries.set(db, template);
+  }
+  return { ...template, parameters: [id.level, id.index] };
+}
+
 /** Reads the given tiles in one query (a proof needs a handful of them). */
 export async function readTiles(db: Executor, ids: readonly TileId[]): Promise<StoredTile[]> {
   if (ids.length === 0) return [];
-  const query = db.selectFrom('journal_tiles').select(['level', 'idx', 'width', 'hashes']);
-  const [only] = ids;
-  const rows = await (
-    ids.length === 1
-      ? query.where('level', '=', only!.level).where('idx', '=', only!.index)
-      : query.where((eb) =>
-          eb.or(ids.map((t) => eb.and([eb('level', '=', t.level), eb('idx', '=', t.index)]))),
-        )
-  ).execute();
+  if (ids.length === 1) return (await db.executeQuery(oneTileQuery(db, ids[0]!))).rows.map(toTile);
+  const rows = await db
+    .selectFrom('journal_tiles')
+    .select(['level', 'idx', 'width', 'hashes'])
+    .where((eb) => eb.or(ids.map((t) => eb.and([eb('level', '=', t.level), eb('idx', '=', t.index)]))))
+    .execute();
   return rows.map(toTile);
 }
 

@@ -60,9 +60,10 @@ async function loadTiles(
 
 /**
  * Hashes of ranges that split into several subtrees, per database, outside transactions. Such a range
- * lies on the tree's right edge, and every proof against the same tree size needs the same ones
- * (about half of them: the top-level sibling of every leaf in the left half): cached, they cost a
- * lookup instead of a fold of up to log n hashes. Committed leaves never change, so neither do they.
+ * lies on the tree's right edge, and the proofs against one tree size share them: at 1 M leaves every
+ * leaf of the left half has the same top-level sibling, a range of six subtrees. Cached, a range
+ * costs a lookup instead of a fold of up to log n hashes. Committed leaves never change, so neither
+ * do these hashes.
  */
 const foldedRanges = new WeakMap<object, Map<string, Buffer>>();
 const FOLDED_CACHE_LIMIT = 4096;

@@ -104,11 +104,11 @@ describe('the journal HTTP API', () => {
   });
 
   it('keeps every proof right across tree sizes, asked twice (right-edge folds are cached)', async () => {
-    const payloads = (await get('/api/v1/journal/entries?start=0&end=305'))
+    const leaves = (await get('/api/v1/journal/entries?start=0&end=305'))
       .json<{ entries: Array<{ payload: string }> }>()
       .entries.map((e) => leafHash(e.payload));
     for (const size of [300, 305, 300]) {
-      const root = rootOfLeafHashes(payloads.slice(0, size));
+      const root = rootOfLeafHashes(leaves.slice(0, size));
       for (let round = 0; round < 2; round++)
         for (let index = 0; index < size; index += 7) {
           const p = (await get(`/api/v1/journal/proof/inclusion?index=${index}&treeSize=${size}`)).json<{
@@ -116,7 +116,7 @@ describe('the journal HTTP API', () => {
             rootHash: string;
           }>();
           expect(b64(p.rootHash).equals(root)).toBe(true);
-          verifyInclusion(index, size, payloads[index]!, p.hashes.map(b64), root);
+          verifyInclusion(index, size, leaves[index]!, p.hashes.map(b64), root);
         }
     }
   });

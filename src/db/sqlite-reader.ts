@@ -2,6 +2,7 @@ import SqliteDatabase from 'better-sqlite3';
 import type { CompiledQuery, DatabaseConnection, QueryResult } from 'kysely';
 
 const STATEMENT_CACHE_MAX = 512;
+const READER_MMAP_BYTES = 1 << 30;
 
 /**
  * A read connection on the main thread, beside the writer thread's connection. In WAL mode a reader
@@ -17,6 +18,12 @@ export class SqliteReader {
   constructor(file: string) {
     this.#db = new SqliteDatabase(file, { readonly: true, fileMustExist: true });
     this.#db.pragma('busy_timeout = 5000');
+    // Reads go through a memory map of the database's first GiB instead of a read() into the
+    // connection's page cache per page: a level-0 tile (16 KiB, four overflow pages) costs 13 µs
+    // instead of 20, and an inclusion proof reads one (A5). Only address space is reserved; the
+    // pages are the operating system's file cache, shared and reclaimable. The connection is
+    // read-only, so no stray write can go through the map; pages still in the WAL are read as before.
+    this.#db.pragma(`mmap_size = ${READER_MMAP_BYTES}`);
   }
 
   select<R>(query: CompiledQuery): QueryResult<R> {

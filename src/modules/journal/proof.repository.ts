@@ -1,17 +1,9 @@
 import type { Executor } from '../../db/database.js';
-import { EMPTY_ROOT } from './merkle.js';
+import { EMPTY_ROOT, nodeHash } from './merkle.js';
 import { readTiles } from './journal.repository.js';
 import type { StoredTile } from './tile-builder.js';
-import { TILE_WIDTH, hashInTile, rowLength, tileOf, type TileId } from './tile-layout.js';
-import {
-  consistencyRanges,
-  inclusionRanges,
-  nodeKey,
-  nodesOf,
-  rangeHash,
-  type LeafRange,
-  type NodeId,
-} from './tree-shape.js';
+import { TILE_WIDTH, hashInTile, rowLength, tileOf, type TileId, type TilePosition } from './tile-layout.js';
+import { consistencyRanges, inclusionRanges, subtreesOf, type LeafRange, type NodeId } from './tree-shape.js';
 
 /** Raised when stored tiles lack a node that a tree of the recorded size must have. */
 export class MissingNodeError extends Error {
@@ -26,36 +18,20 @@ export class MissingNodeError extends Error {
  * tile of width w never changes (a wider version only appends), nearly every proof needs them, and
  * there are only about n / 65 536 of them; a cached tile too narrow for a node is simply read again.
  * Tiles read inside a transaction are never cached (it may roll back), nor full level-0 tiles (one
- * per 256 entries): a proof reads exactly one of those from the database.
+ * per 256 entries): a proof reads exactly one of those from the database. Kept by level, then by
+ * index, so that finding a node's tile builds no key string.
  */
-const upperTiles = new WeakMap<object, Map<string, StoredTile>>();
+type TilesByLevel = Array<Map<number, StoredTile> | undefined>;
+const upperTiles = new WeakMap<object, { readonly levels: TilesByLevel; size: number }>();
 const UPPER_CACHE_LIMIT = 1024;
 
-async function loadTiles(
-  db: Executor,
-  ids: readonly TileId[],
-  wide: (tile: StoredTile) => boolean,
-): Promise<Map<string, StoredTile>> {
-  let cache: Map<string, StoredTile> | undefined;
-  if (!db.isTransaction) {
-    cache = upperTiles.get(db);
-    if (!cache) upperTiles.set(db, (cache = new Map<string, StoredTile>()));
-  }
-  const found = new Map<string, StoredTile>();
-  const missing: TileId[] = [];
-  for (const id of ids) {
-    const key = `${id.level}/${id.index}`;
-    const hit = cache?.get(key);
-    if (hit && wide(hit)) found.set(key, hit);
-    else missing.push(id);
-  }
-  for (const t of await readTiles(db, missing)) {
-    const key = `${t.level}/${t.index}`;
-    found.set(key, t);
-    const worthKeeping = t.level > 0 || t.width < TILE_WIDTH; // upper levels, and the right edge
-    if (cache && worthKeeping && (cache.size < UPPER_CACHE_LIMIT || cache.has(key))) cache.set(key, t);
-  }
-  return found;
+const tileIn = (levels: TilesByLevel, level: number, index: number): StoredTile | undefined =>
+  levels[level]?.get(index);
+
+function putTile(levels: TilesByLevel, tile: StoredTile): void {
+  let byIndex = levels[tile.level];
+  if (!byIndex) levels[tile.level] = byIndex = new Map();
+  byIndex.set(tile.index, tile);
 }
 
 /**
@@ -68,62 +44,92 @@ async function loadTiles(
 const foldedRanges = new WeakMap<object, Map<string, Buffer>>();
 const FOLDED_CACHE_LIMIT = 4096;
 
+function cachesOf(db: Executor) {
+  if (db.isTransaction) return undefined;
+  let tiles = upperTiles.get(db);
+  if (!tiles) upperTiles.set(db, (tiles = { levels: [], size: 0 }));
+  let folded = foldedRanges.get(db);
+  if (!folded) foldedRanges.set(db, (folded = new Map<string, Buffer>()));
+  return { tiles, folded };
+}
+
+const covers = (tile: StoredTile | undefined, at: TilePosition): tile is StoredTile =>
+  tile !== undefined && at.offset < rowLength(tile.width, at.row);
+
 /**
  * Resolves the hashes of the given leaf ranges from stored tiles: every complete subtree they need is
- * read from one of O(log n) tiles, fetched in a single query.
+ * read from one of O(log n) tiles, fetched in a single query. This is an inclusion proof's whole
+ * cost besides that query, so it keeps to arrays: the subtrees of every range in one list, in order,
+ * each range knowing where its own begin.
  */
 export async function hashRanges(db: Executor, ranges: readonly LeafRange[]): Promise<Buffer[]> {
   if (ranges.length === 0) return [];
-  let folded: Map<string, Buffer> | undefined;
-  if (!db.isTransaction) {
-    folded = foldedRanges.get(db);
-    if (!folded) foldedRanges.set(db, (folded = new Map<string, Buffer>()));
-  }
-  const known = ranges.map((r) => folded?.get(`${r.start}-${r.end}`));
-  const open = ranges.filter((_, i) => known[i] === undefined);
-  if (open.length === 0) return known as Buffer[];
-  const nodes = nodesOf(open);
-  const positions = nodes.map(tileOf);
-  const tileIds = new Map<string, TileId>();
-  // The widest row position each tile must cover, so that a cached narrower copy is read again.
-  const needs = new Map<string, Array<{ row: number; offset: number }>>();
-  for (const t of positions) {
-    const key = `${t.level}/${t.index}`;
-    tileIds.set(key, { level: t.level, index: t.index });
-    const list = needs.get(key) ?? [];
-    list.push({ row: t.row, offset: t.offset });
-    needs.set(key, list);
-  }
-  const tiles = await loadTiles(db, [...tileIds.values()], (tile) =>
-    (needs.get(`${tile.level}/${tile.index}`) ?? []).every((p) => p.offset < rowLength(tile.width, p.row)),
-  );
-  const found = new Map<string, Buffer>();
-  for (let i = 0; i < nodes.length; i++) {
-    const n = nodes[i]!;
-    const at = positions[i]!;
-    const tile = tiles.get(`${at.level}/${at.index}`);
-    const hash = tile && hashInTile(tile.data, tile.width, at.row, at.offset);
-    if (!hash) throw new MissingNodeError(n);
-    found.set(nodeKey(n), hash);
-  }
-  const lookup = (n: NodeId) => found.get(nodeKey(n))!;
-  return ranges.map((r, i) => {
-    const cached = known[i];
-    if (cached) return cached;
-    const hash = rangeHash(r, lookup);
-    if (folded && !isOneNode(r)) {
-      if (folded.size >= FOLDED_CACHE_LIMIT) folded.clear();
-      folded.set(`${r.start}-${r.end}`, hash);
+  const caches = cachesOf(db);
+  const out = new Array<Buffer | undefined>(ranges.length);
+  const nodes: NodeId[] = [];
+  const positions: TilePosition[] = [];
+  /** Where range i's subtrees begin in `nodes` (and end, at i + 1), or -1 when its hash is cached. */
+  const begins = new Array<number>(ranges.length + 1);
+  for (let i = 0; i < ranges.length; i++) {
+    const subtrees = subtreesOf(ranges[i]!);
+    const hit = subtrees.length > 1 ? caches?.folded.get(rangeKey(ranges[i]!)) : undefined;
+    begins[i] = nodes.length;
+    if (hit) {
+      out[i] = hit;
+      continue;
     }
+    for (const n of subtrees) {
+      nodes.push(n);
+      positions.push(tileOf(n));
+    }
+  }
+  begins[ranges.length] = nodes.length;
+  if (nodes.length === 0) return out as Buffer[];
+
+  // The tiles to read: those not cached, or cached too narrow for one of the nodes (a handful).
+  const missing: TileId[] = [];
+  for (const at of positions) {
+    if (caches && covers(tileIn(caches.tiles.levels, at.level, at.index), at)) continue;
+    if (!missing.some((t) => t.level === at.level && t.index === at.index))
+      missing.push({ level: at.level, index: at.index });
+  }
+  const read: TilesByLevel = [];
+  for (const t of await readTiles(db, missing)) {
+    putTile(read, t);
+    // Upper levels, and the right edge, are worth keeping; full level-0 tiles are not.
+    if (!caches || (t.level === 0 && t.width === TILE_WIDTH)) continue;
+    const kept = caches.tiles;
+    const known = tileIn(kept.levels, t.level, t.index) !== undefined;
+    if (kept.size >= UPPER_CACHE_LIMIT && !known) continue;
+    putTile(kept.levels, t);
+    if (!known) kept.size++;
+  }
+
+  const hashOf = (k: number): Buffer => {
+    const at = positions[k]!;
+    const fresh = tileIn(read, at.level, at.index);
+    const tile = covers(fresh, at) ? fresh : caches && tileIn(caches.tiles.levels, at.level, at.index);
+    const hash = tile && hashInTile(tile.data, tile.width, at.row, at.offset);
+    if (!hash) throw new MissingNodeError(nodes[k]!);
     return hash;
-  });
+  };
+  for (let i = 0; i < ranges.length; i++) {
+    if (out[i]) continue;
+    // Folded right to left: MTH(a ‖ b ‖ c) = H(a, H(b, c)) (as rangeHash does).
+    const first = begins[i]!;
+    let k = begins[i + 1]! - 1;
+    let acc = hashOf(k);
+    while (--k >= first) acc = nodeHash(hashOf(k), acc);
+    out[i] = acc;
+    if (caches && begins[i + 1]! - first > 1) {
+      if (caches.folded.size >= FOLDED_CACHE_LIMIT) caches.folded.clear();
+      caches.folded.set(rangeKey(ranges[i]!), acc);
+    }
+  }
+  return out as Buffer[];
 }
 
-/** A range that is one complete subtree: its length a power of two, its start a multiple of it. */
-function isOneNode(r: LeafRange): boolean {
-  const length = r.end - r.start;
-  return Number.isInteger(Math.log2(length)) && r.start % length === 0;
-}
+const rangeKey = (r: LeafRange): string => `${r.start}-${r.end}`;
 
 export const inclusionProof = (db: Executor, index: number, size: number): Promise<Buffer[]> =>
   hashRanges(db, inclusionRanges(index, size));

@@ -17,8 +17,6 @@ export interface LeafRange {
   readonly end: number;
 }
 
-export const nodeKey = (n: NodeId): string => `${n.height}:${n.index}`;
-
 /** The complete subtrees of the RFC 6962 split of [start, end), left to right (largest first). */
 export function subtreesOf(range: LeafRange): NodeId[] {
   const nodes: NodeId[] = [];
@@ -83,13 +81,6 @@ export function consistencyRanges(first: number, second: number): LeafRange[] {
     }
   }
   return ranges.reverse();
-}
-
-/** Every distinct node the ranges need. */
-export function nodesOf(ranges: readonly LeafRange[]): NodeId[] {
-  const seen = new Map<string, NodeId>();
-  for (const r of ranges) for (const n of subtreesOf(r)) seen.set(nodeKey(n), n);
-  return [...seen.values()];
 }
 
 /** Folds a range's complete subtrees right to left: MTH(a ‖ b ‖ c) = H(a, H(b, c)). */

@@ -60,7 +60,7 @@ const covers = (tile: StoredTile | undefined, at: TilePosition): tile is StoredT
  * Resolves the hashes of the given leaf ranges from stored tiles: every complete subtree they need is
  * read from one of O(log n) tiles, fetched in a single query. This is an inclusion proof's whole
  * cost besides that query, so it keeps to arrays: the subtrees of every range in one list, in order,
- * each range knowing where its own begin.
+ * with the position where each range's own subtrees begin.
  */
 export async function hashRanges(db: Executor, ranges: readonly LeafRange[]): Promise<Buffer[]> {
   if (ranges.length === 0) return [];
@@ -68,7 +68,7 @@ export async function hashRanges(db: Executor, ranges: readonly LeafRange[]): Pr
   const out = new Array<Buffer | undefined>(ranges.length);
   const nodes: NodeId[] = [];
   const positions: TilePosition[] = [];
-  /** Where range i's subtrees begin in `nodes` (and end, at i + 1), or -1 when its hash is cached. */
+  /** Where range i's subtrees begin in `nodes` and end (at begins[i + 1]); none when its hash is cached. */
   const begins = new Array<number>(ranges.length + 1);
   for (let i = 0; i < ranges.length; i++) {
     const subtrees = subtreesOf(ranges[i]!);
